@@ -1,0 +1,113 @@
+/**
+ * Builds the HTTP application from its dependencies, without listening, so
+ * tests can `inject` requests or listen on a port of their choosing.
+ * Modules are registered explicitly here: this file is the dependency graph.
+ */
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Deps } from "./deps.js";
+import { healthRoutes } from "./modules/health/routes.js";
+import { adminExpertRoutes, expertRoutes } from "./modules/experts/routes.js";
+import { createExpertService } from "./modules/experts/service.js";
+import { poolRoutes } from "./modules/pools/routes.js";
+import { createPoolService } from "./modules/pools/service.js";
+import { productRoutes } from "./modules/products/routes.js";
+import { createProductService } from "./modules/products/service.js";
+import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
+import { createShopService } from "./modules/shops/service.js";
+import { tagRoutes } from "./modules/tags/routes.js";
+import { createTagService } from "./modules/tags/service.js";
+import { authHooks } from "./plugins/auth.js";
+import errors from "./plugins/errors.js";
+import idempotency from "./plugins/idempotency.js";
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+export async function buildApp(deps: Deps) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    // Accept a caller's X-Request-Id (proxies, the shop's own tracing) when it is sane.
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.decorateRequest("caller", null);
+
+  await app.register(errors);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "expertline API",
+        version: "1.0.0",
+        description:
+          "Shops route their customers' product questions to vetted expert customers, by SMS and voice. " +
+          "Errors are application/problem+json (RFC 9457). Lists are cursor-paginated: pass nextCursor as ?cursor=.",
+      },
+      servers: [{ url: deps.config.PUBLIC_BASE_URL }],
+      components: {
+        securitySchemes: {
+          shopApiKey: { type: "http", scheme: "bearer", description: "A shop API key (el_live_...)" },
+          adminApiKey: { type: "http", scheme: "bearer", description: "The platform admin key" },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(idempotency, { prisma: deps.prisma, clock: deps.clock });
+
+  const shops = createShopService(deps);
+  const products = createProductService(deps);
+  const tags = createTagService(deps);
+  const pools = createPoolService(deps);
+  const experts = createExpertService(deps);
+  const { requireAdmin, requireShop } = authHooks(deps);
+
+  await app.register(healthRoutes, { deps });
+
+  await app.register(
+    async (admin) => {
+      admin.addHook("onRequest", requireAdmin);
+      await admin.register(adminShopRoutes, { shops });
+      await admin.register(adminExpertRoutes, { experts });
+    },
+    { prefix: "/v1/admin" },
+  );
+
+  await app.register(
+    async (shop) => {
+      shop.addHook("onRequest", requireShop);
+      await shop.register(shopRoutes, { shops });
+      await shop.register(productRoutes, { products });
+      await shop.register(tagRoutes, { tags });
+      await shop.register(poolRoutes, { pools });
+      await shop.register(expertRoutes, { experts });
+    },
+    { prefix: "/v1" },
+  );
+
+  return app;
+}

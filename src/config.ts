@@ -1,0 +1,78 @@
+/**
+ * The only reader of process.env. Parsed once at start-up; a missing or
+ * malformed variable stops the process with one line that names it.
+ */
+import { existsSync } from "node:fs";
+import { z } from "zod";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }).transform((url) => url.replace(/\/+$/, "")),
+  ADMIN_API_KEY: z.string().min(24, "must be at least 24 characters"),
+  LOG_LEVEL: z.enum(logLevels).default("info"),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, "must look like AC followed by 32 hex digits"),
+  TWILIO_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  /** Unset in production (the SDK talks to Twilio); the sandbox's URL otherwise. */
+  TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must start with sk_test_, sk_live_, rk_test_ or rk_live_"),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must start with whsec_"),
+  STRIPE_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Body size limit for REST requests, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  /** How long graceful shutdown waits for in-flight work before giving up. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses `env` (process.env by default); throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings are "unset": .env files often carry `NAME=` lines.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = configSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = String(issue?.path[0] ?? "environment");
+  const problem = issue?.code === "invalid_type" && cleaned[name] === undefined ? "is not set" : issue?.message;
+  throw new ConfigError(`config: ${name} ${problem} (see .env.example)`);
+}
+
+/** For tools that only touch the database (migrate, seed). */
+export function loadDatabaseUrl(env: Record<string, string | undefined> = process.env): string {
+  const result = configSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL);
+  if (!result.success) {
+    throw new ConfigError(`config: DATABASE_URL ${env.DATABASE_URL ? "must be a postgresql:// URL" : "is not set"} (see .env.example)`);
+  }
+  return result.data;
+}
+
+/** Loads ./.env into process.env when present (variables already set win). */
+export function loadDotEnv(file = ".env"): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** For entry points: parse or print the one-line reason and exit. */
+export function loadConfigOrExit(): Config;
+export function loadConfigOrExit<T>(load: () => T): T;
+export function loadConfigOrExit(load: () => unknown = loadConfig): unknown {
+  loadDotEnv();
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

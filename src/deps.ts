@@ -1,0 +1,64 @@
+/**
+ * Builds every piece of infrastructure once, from config. Modules receive
+ * what they need from here; nothing constructs its own client.
+ */
+import { PrismaPg } from "@prisma/adapter-pg";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { PrismaClient } from "./generated/prisma/client.js";
+import { systemClock, type Clock } from "./lib/clock.js";
+import { createLogger } from "./lib/logger.js";
+
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  prisma: PrismaClient;
+  /** Request-path Redis connection: fails fast instead of queueing while Redis is down. */
+  redis: Redis;
+  clock: Clock;
+  /** BullMQ key prefix; tests give each file its own. */
+  queuePrefix: string;
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  logger?: Logger;
+  clock?: Clock;
+  /** PostgreSQL schema (tests isolate each file in its own). */
+  dbSchema?: string;
+  queuePrefix?: string;
+}
+
+export function createPrisma(connectionString: string, schema = "public"): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) });
+}
+
+export function createRedis(url: string, role: "producer" | "worker"): Redis {
+  return new Redis(url, {
+    // BullMQ workers block on Redis and must never give up a command;
+    // producers on the request path must fail fast so a request can answer.
+    maxRetriesPerRequest: role === "worker" ? null : 1,
+    enableOfflineQueue: role === "worker",
+    lazyConnect: false,
+  });
+}
+
+export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps {
+  const logger =
+    overrides.logger ?? createLogger({ level: config.LOG_LEVEL, pretty: config.NODE_ENV === "development" });
+  const prisma = createPrisma(config.DATABASE_URL, overrides.dbSchema);
+  const redis = createRedis(config.REDIS_URL, "producer");
+  redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
+  return {
+    config,
+    logger,
+    prisma,
+    redis,
+    clock: overrides.clock ?? systemClock,
+    queuePrefix: overrides.queuePrefix ?? "expertline",
+    async close() {
+      await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * A job is a name, a zod payload schema and a handler. The payload is
+ * validated before the handler runs; a payload that can never be valid is an
+ * UnrecoverableError (no retries), anything else the handler throws is
+ * retried with the definition's backoff.
+ */
+import type { JobsOptions } from "bullmq";
+import type { z } from "zod";
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+}
+
+export interface JobDefinition<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  payload: Schema;
+  options?: Pick<JobsOptions, "attempts" | "backoff" | "removeOnComplete" | "removeOnFail">;
+  handle(payload: z.output<Schema>, context: JobContext): Promise<void>;
+}
+
+export function defineJob<Schema extends z.ZodType>(definition: JobDefinition<Schema>): JobDefinition<Schema> {
+  return definition;
+}
+
+/** Every queue the project uses: one per concern, so a flood of one cannot starve another. */
+export const QUEUES = { maintenance: "maintenance" } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

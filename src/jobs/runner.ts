@@ -1,0 +1,45 @@
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { JobDefinition, QueueName } from "./define.js";
+
+export interface RunnerOptions {
+  queue: QueueName;
+  definitions: JobDefinition[];
+  /** A connection with maxRetriesPerRequest: null (BullMQ requires it for workers). */
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  concurrency?: number;
+}
+
+/**
+ * Starts a BullMQ worker for one queue. Jobs whose name has no definition
+ * fail as unrecoverable (and are logged), rather than being silently dropped.
+ */
+export function startRunner({ queue, definitions, connection, prefix, logger, concurrency = 4 }: RunnerOptions): Worker {
+  const byName = new Map<string, JobDefinition>();
+  for (const definition of definitions) {
+    if (byName.has(definition.name)) throw new Error(`job ${definition.name} is defined twice`);
+    byName.set(definition.name, definition);
+  }
+
+  const worker = new Worker(
+    queue,
+    async (job: Job) => {
+      const definition = byName.get(job.name);
+      if (!definition) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
+      const parsed = definition.payload.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.issues[0]?.message ?? "?"}`);
+      }
+      await definition.handle(parsed.data, { jobId: job.id ?? "", attempt: job.attemptsMade + 1 });
+    },
+    { connection, prefix, concurrency, autorun: true },
+  );
+  worker.on("failed", (job, error) =>
+    logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"),
+  );
+  worker.on("error", (error) => logger.error({ queue, err: error }, "worker error"));
+  return worker;
+}

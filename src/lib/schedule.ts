@@ -1,0 +1,124 @@
+/**
+ * When an expert can be reached, in their own time zone. Pure functions:
+ * instants in, booleans out; the clock is the caller's.
+ */
+import { z } from "zod";
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+
+/** "HH:MM" -> minutes after midnight. "24:00" is allowed as an end of day. */
+export function minutesOfDay(hhmm: string): number {
+  if (hhmm === "24:00") return 24 * 60;
+  const [hours, minutes] = hhmm.split(":").map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+export const clockTimeSchema = z.string().regex(HH_MM, "must be a 24-hour time HH:MM");
+
+export const availabilityWindowSchema = z
+  .object({
+    day: z.enum(WEEKDAYS),
+    start: clockTimeSchema,
+    end: z.union([clockTimeSchema, z.literal("24:00")]),
+  })
+  .refine((window) => minutesOfDay(window.end) > minutesOfDay(window.start), {
+    message: "end must be after start (split a window that crosses midnight in two)",
+    path: ["end"],
+  });
+
+export type AvailabilityWindow = z.infer<typeof availabilityWindowSchema>;
+
+export const quietHoursSchema = z
+  .object({ start: clockTimeSchema, end: clockTimeSchema })
+  .refine((quiet) => quiet.start !== quiet.end, { message: "start and end must differ", path: ["end"] });
+
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
+const zoneValidity = new Map<string, boolean>();
+
+/** True for IANA zone names this runtime knows ("Europe/Berlin", "UTC"). */
+export function isValidTimeZone(zone: string): boolean {
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      // Intl accepts offsets such as "+01:00", which have no DST rules and are
+      // not what a person means by where they live: require a named zone.
+      valid = /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(zone);
+    } catch {
+      valid = false;
+    }
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
+}
+
+export interface LocalTime {
+  day: Weekday;
+  /** Minutes after local midnight. */
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** The wall-clock weekday and minute of `instant` in `zone` (DST applied by the runtime's tz data). */
+export function localTime(instant: Date, zone: string): LocalTime {
+  let day = "mon";
+  let hour = 0;
+  let minute = 0;
+  for (const part of formatterFor(zone).formatToParts(instant)) {
+    if (part.type === "weekday") day = part.value.toLowerCase();
+    else if (part.type === "hour") hour = Number(part.value);
+    else if (part.type === "minute") minute = Number(part.value);
+  }
+  return { day: day as Weekday, minute: hour * 60 + minute };
+}
+
+/** Inside [start, end) on the clock, where a window may wrap midnight (22:00-07:00). */
+function withinClockRange(minute: number, start: number, end: number): boolean {
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
+export function isInQuietHours(quiet: QuietHours | null, zone: string, instant: Date): boolean {
+  if (!quiet) return false;
+  const { minute } = localTime(instant, zone);
+  return withinClockRange(minute, minutesOfDay(quiet.start), minutesOfDay(quiet.end));
+}
+
+/** null availability means "no schedule": reachable at any hour. */
+export function isWithinAvailability(windows: AvailabilityWindow[] | null, zone: string, instant: Date): boolean {
+  if (windows === null) return true;
+  const { day, minute } = localTime(instant, zone);
+  return windows.some(
+    (window) => window.day === day && minute >= minutesOfDay(window.start) && minute < minutesOfDay(window.end),
+  );
+}
+
+/** Reachable for a new offer: inside the weekly schedule and outside quiet hours. */
+export function isReachable(
+  expert: { timeZone: string; availability: AvailabilityWindow[] | null; quietHours: QuietHours | null },
+  instant: Date,
+): boolean {
+  return (
+    isWithinAvailability(expert.availability, expert.timeZone, instant) &&
+    !isInQuietHours(expert.quietHours, expert.timeZone, instant)
+  );
+}

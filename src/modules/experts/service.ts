@@ -1,0 +1,213 @@
+import type { z } from "zod";
+import type { Deps } from "../../deps.js";
+import { Prisma, type Expert, type ExpertSkill } from "../../generated/prisma/client.js";
+import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
+import { conflict, notFound } from "../../lib/problems.js";
+import type { AvailabilityWindow, QuietHours } from "../../lib/schedule.js";
+import { registerTags } from "../tags/service.js";
+import { decideVetting, nextExpertStatus, type ExpertEvent, type VettingDecision } from "./expert-state.js";
+import type { createExpertBody, listExpertsQuery, updateExpertBody } from "./schemas.js";
+
+type CreateExpert = z.output<typeof createExpertBody>;
+type UpdateExpert = z.output<typeof updateExpertBody>;
+type ExpertRow = Expert & { skills: ExpertSkill[] };
+
+const withSkills = { skills: { orderBy: { tag: "asc" } } } as const satisfies Prisma.ExpertInclude;
+
+export function toExpertView(expert: ExpertRow) {
+  const quietHours: QuietHours | null =
+    expert.quietHoursStart && expert.quietHoursEnd ? { start: expert.quietHoursStart, end: expert.quietHoursEnd } : null;
+  return {
+    id: expert.id,
+    phone: expert.phone,
+    name: expert.name,
+    timeZone: expert.timeZone,
+    skills: expert.skills.map(({ tag, level }) => ({ tag, level })),
+    weeklyAvailability: (expert.weeklyAvailability as AvailabilityWindow[] | null) ?? null,
+    quietHours,
+    maxConcurrentSessions: expert.maxConcurrentSessions,
+    status: expert.status,
+    vettingStatus: expert.vettingStatus,
+    vettingNote: expert.vettingNote,
+    paused: expert.paused,
+    phoneVerifiedAt: expert.phoneVerifiedAt,
+    payoutsEnabled: expert.payoutsEnabled,
+    rating: {
+      average: expert.ratingCount > 0 ? Math.round((expert.ratingSum / expert.ratingCount) * 100) / 100 : null,
+      count: expert.ratingCount,
+    },
+    createdAt: expert.createdAt,
+    updatedAt: expert.updatedAt,
+  };
+}
+
+/** Column values for the fields present in `input` (absent = unchanged). */
+function expertColumns(input: UpdateExpert) {
+  return {
+    ...(input.phone !== undefined ? { phone: input.phone } : {}),
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.timeZone !== undefined ? { timeZone: input.timeZone } : {}),
+    ...(input.weeklyAvailability !== undefined
+      ? { weeklyAvailability: input.weeklyAvailability ?? Prisma.DbNull }
+      : {}),
+    ...(input.quietHours !== undefined
+      ? { quietHoursStart: input.quietHours?.start ?? null, quietHoursEnd: input.quietHours?.end ?? null }
+      : {}),
+    ...(input.maxConcurrentSessions !== undefined ? { maxConcurrentSessions: input.maxConcurrentSessions } : {}),
+  };
+}
+
+const phoneTaken = () => conflict("phone-taken", "Another expert of this shop has this phone number");
+
+function rethrowUnique(error: unknown): never {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw phoneTaken();
+  throw error;
+}
+
+export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "clock">) {
+  async function findExpert(shopId: string, id: string) {
+    const expert = await prisma.expert.findFirst({ where: { id, shopId }, include: withSkills });
+    if (!expert) throw notFound("Expert");
+    return expert;
+  }
+
+  /** Applies a life-cycle event under a row lock, so concurrent moves cannot interleave. */
+  async function transition(where: { id: string; shopId?: string }, event: ExpertEvent) {
+    return prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM "Expert" WHERE id = ${where.id}::uuid FOR UPDATE`;
+      const expert = locked.length > 0 ? await tx.expert.findFirst({ where }) : null;
+      if (!expert) throw notFound("Expert");
+      const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, event);
+      const now = clock.now();
+      return tx.expert.update({
+        where: { id: expert.id },
+        data: {
+          status,
+          ...(event === "suspend" ? { suspendedAt: now } : {}),
+          ...(event === "reinstate" ? { suspendedAt: null } : {}),
+          ...(event === "phone_verified" && !expert.phoneVerifiedAt ? { phoneVerifiedAt: now } : {}),
+        },
+        include: withSkills,
+      });
+    });
+  }
+
+  return {
+    async getExpert(shopId: string, id: string) {
+      return toExpertView(await findExpert(shopId, id));
+    },
+
+    /** New experts start invited and pending vetting; the SMS invite is sent by telephony. */
+    async createExpert(shopId: string, input: CreateExpert) {
+      try {
+        const expert = await prisma.$transaction(async (tx) => {
+          await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
+          return tx.expert.create({
+            data: {
+              shopId,
+              ...expertColumns(input),
+              phone: input.phone,
+              name: input.name,
+              timeZone: input.timeZone,
+              skills: { create: input.skills },
+            },
+            include: withSkills,
+          });
+        });
+        return toExpertView(expert);
+      } catch (error) {
+        return rethrowUnique(error);
+      }
+    },
+
+    async listExperts(shopId: string, query: z.output<typeof listExpertsQuery>) {
+      const rows = await prisma.expert.findMany({
+        ...pageArgs(query),
+        where: {
+          shopId,
+          ...afterCursor(query),
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.vettingStatus ? { vettingStatus: query.vettingStatus } : {}),
+          ...(query.tag ? { skills: { some: { tag: query.tag } } } : {}),
+          ...(query.poolId ? { memberships: { some: { poolId: query.poolId } } } : {}),
+        },
+        include: withSkills,
+      });
+      const page = toPage(rows, query.limit);
+      return { data: page.data.map(toExpertView), nextCursor: page.nextCursor };
+    },
+
+    /**
+     * A new phone number must be verified again: the expert goes back to
+     * invited (a suspended expert stays suspended) until they reply YES.
+     */
+    async updateExpert(shopId: string, id: string, input: UpdateExpert) {
+      try {
+        const expert = await prisma.$transaction(async (tx) => {
+          const existing = await tx.expert.findFirst({ where: { id, shopId } });
+          if (!existing) throw notFound("Expert");
+          const phoneChanged = input.phone !== undefined && input.phone !== existing.phone;
+          if (input.skills) {
+            await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
+          }
+          return tx.expert.update({
+            where: { id },
+            data: {
+              ...expertColumns(input),
+              ...(phoneChanged
+                ? { phoneVerifiedAt: null, ...(existing.status === "active" ? { status: "invited" as const } : {}) }
+                : {}),
+              ...(input.skills ? { skills: { deleteMany: {}, create: input.skills } } : {}),
+            },
+            include: withSkills,
+          });
+        });
+        return toExpertView(expert);
+      } catch (error) {
+        return rethrowUnique(error);
+      }
+    },
+
+    /** Experts with offers or sessions keep their history: suspend them instead. */
+    async deleteExpert(shopId: string, id: string) {
+      await findExpert(shopId, id);
+      const history = await prisma.offer.count({ where: { expertId: id } });
+      if (history > 0) {
+        throw conflict("expert-has-history", "This expert has offers or sessions on record; suspend them instead");
+      }
+      await prisma.expert.deleteMany({ where: { id, shopId } });
+    },
+
+    async suspendExpert(shopId: string, id: string) {
+      return toExpertView(await transition({ id, shopId }, "suspend"));
+    },
+
+    async reinstateExpert(shopId: string, id: string) {
+      return toExpertView(await transition({ id, shopId }, "reinstate"));
+    },
+
+    /** Called by telephony when the expert answers the invite with YES. */
+    async verifyPhone(expertId: string) {
+      return toExpertView(await transition({ id: expertId }, "phone_verified"));
+    },
+
+    /** Admin: decided once, under a row lock so two admins cannot both decide. */
+    async decideVetting(expertId: string, decision: VettingDecision, note: string) {
+      const expert = await prisma.$transaction(async (tx) => {
+        const [locked] = await tx.$queryRaw<{ vettingStatus: Expert["vettingStatus"] }[]>`
+          SELECT "vettingStatus" FROM "Expert" WHERE id = ${expertId}::uuid FOR UPDATE`;
+        if (!locked) throw notFound("Expert");
+        const vettingStatus = decideVetting(locked.vettingStatus, decision);
+        return tx.expert.update({
+          where: { id: expertId },
+          data: { vettingStatus, vettingNote: note || null, vettedAt: clock.now() },
+          include: withSkills,
+        });
+      });
+      return toExpertView(expert);
+    },
+  };
+}
+
+export type ExpertService = ReturnType<typeof createExpertService>;

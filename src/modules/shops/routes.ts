@@ -1,0 +1,100 @@
+import { adminAuth, idempotencyHeaders, idParams, shopAuth, type RoutesPlugin } from "../../http.js";
+import { pageOf, pageQuery } from "../../lib/pagination.js";
+import { shopIdOf } from "../../plugins/auth.js";
+import { commonErrors } from "../../plugins/problem.js";
+import {
+  apiKeySchema,
+  createApiKeyBody,
+  createShopBody,
+  createShopResponse,
+  issuedApiKeySchema,
+  shopSchema,
+} from "./schemas.js";
+import type { ShopService } from "./service.js";
+
+/** Admin: onboard shops. Mounted under /v1/admin behind the admin key. */
+export const adminShopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app, { shops }) => {
+  const tags = ["admin"];
+  app.post(
+    "/shops",
+    {
+      schema: {
+        tags,
+        security: adminAuth,
+        summary: "Create a shop and its first API key (the key is shown once)",
+        headers: idempotencyHeaders,
+        body: createShopBody,
+        response: { 201: createShopResponse, ...commonErrors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await shops.createShop(request.body)),
+  );
+
+  app.get(
+    "/shops",
+    {
+      schema: {
+        tags,
+        security: adminAuth,
+        summary: "List shops, newest first",
+        querystring: pageQuery,
+        response: { 200: pageOf(shopSchema), ...commonErrors },
+      },
+    },
+    async (request) => shops.listShops(request.query),
+  );
+};
+
+/** The calling shop and its API keys. Mounted under /v1 behind a shop key. */
+export const shopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app, { shops }) => {
+  app.get(
+    "/shop",
+    { schema: { tags: ["shop"], security: shopAuth, summary: "The calling shop", response: { 200: shopSchema, ...commonErrors } } },
+    async (request) => shops.getShop(shopIdOf(request)),
+  );
+
+  const tags = ["api-keys"];
+  app.get(
+    "/api-keys",
+    {
+      schema: {
+        tags,
+        security: shopAuth,
+        summary: "List this shop's API keys (never the secrets)",
+        querystring: pageQuery,
+        response: { 200: pageOf(apiKeySchema), ...commonErrors },
+      },
+    },
+    async (request) => shops.listApiKeys(shopIdOf(request), request.query),
+  );
+
+  app.post(
+    "/api-keys",
+    {
+      schema: {
+        tags,
+        security: shopAuth,
+        summary: "Create an API key (the key is shown once)",
+        headers: idempotencyHeaders,
+        body: createApiKeyBody,
+        response: { 201: issuedApiKeySchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await shops.createApiKey(shopIdOf(request), request.body.name)),
+  );
+
+  app.delete(
+    "/api-keys/:id",
+    {
+      schema: {
+        tags,
+        security: shopAuth,
+        summary: "Revoke an API key (permanent; the last active key cannot be revoked)",
+        params: idParams,
+        response: { 200: apiKeySchema, ...commonErrors },
+      },
+    },
+    async (request) => shops.revokeApiKey(shopIdOf(request), request.params.id),
+  );
+};
+

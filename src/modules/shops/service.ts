@@ -1,0 +1,96 @@
+import type { Deps } from "../../deps.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { PageQuery } from "../../lib/pagination.js";
+import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
+import { conflict, notFound } from "../../lib/problems.js";
+import { issueApiKey } from "../../lib/tokens.js";
+
+type Db = Pick<Deps, "prisma" | "clock">;
+
+const apiKeyFields = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
+
+function slugify(name: string): string {
+  const slug = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return slug || "shop";
+}
+
+export function createShopService({ prisma, clock }: Db) {
+  return {
+    /** Creates a shop with its first API key; the key is returned once and only its hash is kept. */
+    async createShop(input: { name: string; slug?: string | undefined; currency: string }) {
+      const issued = issueApiKey();
+      try {
+        return await prisma.$transaction(async (tx) => {
+          const shop = await tx.shop.create({
+            data: { name: input.name, slug: input.slug ?? slugify(input.name), currency: input.currency },
+          });
+          const apiKey = await tx.apiKey.create({
+            data: { shopId: shop.id, name: "Initial key", prefix: issued.prefix, hash: issued.hash },
+            select: apiKeyFields,
+          });
+          return { shop, apiKey: { ...apiKey, key: issued.key } };
+        });
+      } catch (error) {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+          throw conflict("slug-taken", "A shop with this slug exists; choose another slug");
+        }
+        throw error;
+      }
+    },
+
+    async listShops(page: PageQuery) {
+      return toPage(await prisma.shop.findMany({ ...pageArgs(page), where: afterCursor(page) }), page.limit);
+    },
+
+    async getShop(shopId: string) {
+      const shop = await prisma.shop.findUnique({ where: { id: shopId } });
+      if (!shop) throw notFound("Shop");
+      return shop;
+    },
+
+    async createApiKey(shopId: string, name: string) {
+      const issued = issueApiKey();
+      const apiKey = await prisma.apiKey.create({
+        data: { shopId, name, prefix: issued.prefix, hash: issued.hash },
+        select: apiKeyFields,
+      });
+      return { ...apiKey, key: issued.key };
+    },
+
+    async listApiKeys(shopId: string, page: PageQuery) {
+      const rows = await prisma.apiKey.findMany({
+        ...pageArgs(page),
+        where: { shopId, ...afterCursor(page) },
+        select: apiKeyFields,
+      });
+      return toPage(rows, page.limit);
+    },
+
+    /**
+     * Revoking is permanent and idempotent. The key used for this request may
+     * revoke itself; revoking the shop's last live key is refused so a shop
+     * cannot lock itself out by mistake.
+     */
+    async revokeApiKey(shopId: string, apiKeyId: string) {
+      return prisma.$transaction(async (tx) => {
+        // Lock the shop's keys so two concurrent revocations cannot both pass the last-key check.
+        await tx.$queryRaw`SELECT id FROM "ApiKey" WHERE "shopId" = ${shopId}::uuid FOR UPDATE`;
+        const apiKey = await tx.apiKey.findFirst({ where: { id: apiKeyId, shopId }, select: apiKeyFields });
+        if (!apiKey) throw notFound("API key");
+        if (apiKey.revokedAt) return apiKey;
+        const live = await tx.apiKey.count({ where: { shopId, revokedAt: null } });
+        if (live <= 1) throw conflict("last-api-key", "This is the shop's last active key; create another before revoking it");
+        return tx.apiKey.update({ where: { id: apiKeyId }, data: { revokedAt: clock.now() }, select: apiKeyFields });
+      });
+    },
+  };
+}
+
+export type ShopService = ReturnType<typeof createShopService>;

@@ -1,0 +1,88 @@
+/**
+ * One place turns every failure into application/problem+json. Clients never
+ * see a stack trace; malformed input of any kind is a 4xx, never a 500.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { Prisma } from "../generated/prisma/client.js";
+import { DomainError } from "../lib/problems.js";
+import { problem, type Problem } from "./problem.js";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json; charset=utf-8";
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: Problem): FastifyReply {
+  return reply
+    .code(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...body, instance: request.url.split("?")[0], requestId: request.id });
+}
+
+/** Fastify's own error codes for requests it could not parse. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported-media-type" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid-content-length" },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body-too-large" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "empty-json-body" },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed-json" },
+  FST_ERR_INVALID_URL: { status: 400, code: "invalid-url" },
+};
+
+function zodPath(instancePath: string, params: unknown): string {
+  // The validator reports "/skills/0/level" relative to the part it checked.
+  const issuePath = (params as { issue?: { path?: PropertyKey[] } } | undefined)?.issue?.path;
+  if (issuePath) return issuePath.map(String).join(".");
+  return instancePath.replace(/^\//, "").replaceAll("/", ".");
+}
+
+function toProblem(error: FastifyError | Error): { body: Problem; serverFault: boolean } {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as FastifyError).validationContext ?? "request";
+    const errors = error.validation.map((issue) => {
+      const field = zodPath(issue.instancePath, issue.params);
+      return {
+        path: field ? `${context}.${field}` : context,
+        message: issue.message ?? "is invalid",
+        code: String(issue.keyword),
+      };
+    });
+    return {
+      body: problem(400, "validation-error", `The request ${context} is invalid: ${errors.length} field(s) failed`, errors),
+      serverFault: false,
+    };
+  }
+  if (error instanceof DomainError) {
+    return { body: problem(error.status, error.code, error.message, error.errors), serverFault: false };
+  }
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    // Services should catch these; this is the safety net for races they missed.
+    if (error.code === "P2002") return { body: problem(409, "conflict", "A conflicting record exists"), serverFault: false };
+    if (error.code === "P2025") return { body: problem(404, "not-found", "Not found"), serverFault: false };
+  }
+  if (isResponseSerializationError(error)) {
+    return { body: problem(500, "internal", "The server failed to build the response"), serverFault: true };
+  }
+  const fastifyError = error as FastifyError;
+  const known = fastifyError.code ? FASTIFY_CLIENT_ERRORS[fastifyError.code] : undefined;
+  if (known) return { body: problem(known.status, known.code, fastifyError.message), serverFault: false };
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return { body: problem(status, "bad-request", fastifyError.message), serverFault: false };
+  }
+  return { body: problem(500, "internal", "Something went wrong on our side; it has been logged"), serverFault: true };
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { body, serverFault } = toProblem(error);
+    if (serverFault) request.log.error({ err: error }, "request failed");
+    else request.log.info({ code: body.code, status: body.status }, "request rejected");
+    return sendProblem(request, reply, body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, problem(404, "route-not-found", `No route ${request.method} ${request.url.split("?")[0]}`)),
+  );
+}
+
+export default fp(errorsPlugin, { name: "errors" });

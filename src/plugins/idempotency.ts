@@ -1,0 +1,133 @@
+/**
+ * Idempotency-Key for mutating POSTs: the first response to a key is stored
+ * and replayed for retries with the same body; the same key with a different
+ * request is 422. While the first request is still running a retry gets 409
+ * (retry later) rather than a second effect.
+ *
+ * Register inside an authenticated scope: keys are scoped per caller, so two
+ * shops using the same key never see each other's responses.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { Deps } from "../deps.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { sha256Hex } from "../lib/tokens.js";
+import { sendProblem } from "./errors.js";
+import { problem } from "./problem.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    idempotencyRecordId: string | null;
+  }
+}
+
+/** A first attempt that has not finished within this is presumed dead (crashed process). */
+const IN_FLIGHT_TTL_MS = 60_000;
+/** Stored responses are kept this long (the worker purges older ones). */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with sorted keys, so {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function scopeOf(request: FastifyRequest): string | null {
+  const caller = request.caller;
+  if (!caller) return null;
+  return caller.kind === "admin" ? "admin" : `shop:${caller.shopId}`;
+}
+
+async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<Deps, "prisma" | "clock">) {
+  app.decorateRequest("idempotencyRecordId", null);
+
+  app.addHook("preHandler", async (request, reply) => {
+    const header = request.headers["idempotency-key"];
+    if (request.method !== "POST" || header === undefined) return;
+    const scope = scopeOf(request);
+    if (!scope) return;
+    const key = Array.isArray(header) ? header[0] : header;
+    if (!key || !KEY_FORMAT.test(key)) {
+      return sendProblem(
+        request,
+        reply,
+        problem(400, "validation-error", "Idempotency-Key must be 1-255 visible ASCII characters", [
+          { path: "headers.idempotency-key", message: "must be 1-255 visible ASCII characters" },
+        ]),
+      );
+    }
+    const path = request.url.split("?")[0] ?? request.url;
+    const requestHash = sha256Hex(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`);
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const record = await prisma.idempotencyRecord.create({
+          data: { scope, key, method: request.method, path, requestHash },
+          select: { id: true },
+        });
+        request.idempotencyRecordId = record.id;
+        return;
+      } catch (error) {
+        if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")) throw error;
+      }
+      const existing = await prisma.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
+      if (!existing) continue; // purged between our insert and read: try once more
+      if (existing.requestHash !== requestHash) {
+        return sendProblem(
+          request,
+          reply,
+          problem(422, "idempotency-key-reused", "This Idempotency-Key was used with a different request; use a new key"),
+        );
+      }
+      if (existing.statusCode === null) {
+        const stale = clock.now().getTime() - existing.createdAt.getTime() > IN_FLIGHT_TTL_MS;
+        if (!stale) {
+          reply.header("retry-after", "1");
+          return sendProblem(
+            request,
+            reply,
+            problem(409, "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed"),
+          );
+        }
+        // The first attempt died without answering; let this one take over.
+        await prisma.idempotencyRecord.deleteMany({ where: { id: existing.id, statusCode: null } });
+        continue;
+      }
+      return reply
+        .code(existing.statusCode)
+        .header("content-type", existing.contentType ?? "application/json; charset=utf-8")
+        .header("idempotent-replayed", "true")
+        .send(existing.body ?? "");
+    }
+    throw new Error("idempotency record vanished twice");
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    const recordId = request.idempotencyRecordId;
+    if (!recordId) return payload;
+    request.idempotencyRecordId = null;
+    if (reply.statusCode >= 500 || (typeof payload !== "string" && payload !== null && payload !== undefined)) {
+      // Not a final answer (or not one we can store): let a retry run again.
+      await prisma.idempotencyRecord.deleteMany({ where: { id: recordId } });
+      return payload;
+    }
+    const contentType = reply.getHeader("content-type");
+    await prisma.idempotencyRecord.update({
+      where: { id: recordId },
+      data: {
+        statusCode: reply.statusCode,
+        contentType: typeof contentType === "string" ? contentType : null,
+        body: payload ?? "",
+      },
+    });
+    return payload;
+  });
+}
+
+export default fp(idempotencyPlugin, { name: "idempotency" });
