@@ -31,7 +31,10 @@ export interface DepsOverrides {
 }
 
 export function createPrisma(connectionString: string, schema = "public"): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) });
+  // The adapter's `schema` qualifies Prisma's own queries; raw SQL (row locks)
+  // is unqualified, so the connection's search_path must point there too.
+  const pool = { connectionString, options: `-c search_path="${schema.replaceAll('"', "")}"` };
+  return new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
 }
 
 export function createRedis(url: string, role: "producer" | "worker"): Redis {

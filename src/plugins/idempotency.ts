@@ -38,6 +38,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/** What makes two requests "the same" for an Idempotency-Key. */
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return sha256Hex(`${method} ${path}\n${canonicalJson(body ?? null)}`);
+}
+
 function scopeOf(request: FastifyRequest): string | null {
   const caller = request.caller;
   if (!caller) return null;
@@ -47,7 +52,8 @@ function scopeOf(request: FastifyRequest): string | null {
 async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<Deps, "prisma" | "clock">) {
   app.decorateRequest("idempotencyRecordId", null);
 
-  app.addHook("preHandler", async (request, reply) => {
+  // preValidation: fingerprint the body as sent, before zod applies defaults and transforms.
+  app.addHook("preValidation", async (request, reply) => {
     const header = request.headers["idempotency-key"];
     if (request.method !== "POST" || header === undefined) return;
     const scope = scopeOf(request);
@@ -63,7 +69,7 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
       );
     }
     const path = request.url.split("?")[0] ?? request.url;
-    const requestHash = sha256Hex(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`);
+    const requestHash = requestFingerprint(request.method, path, request.body);
 
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

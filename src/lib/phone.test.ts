@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { maskPhone, maskPhonesInText, toE164 } from "./phone.js";
+
+describe("toE164", () => {
+  it.each([
+    ["+1 (415) 555-2671", undefined, "+14155552671"],
+    ["+14155552671", undefined, "+14155552671"],
+    ["415-555-2671", "US", "+14155552671"],
+    ["+44 20 7946 0958", undefined, "+442079460958"],
+    ["030 123456", "DE", "+4930123456"],
+    ["  +4915123456789 ", undefined, "+4915123456789"],
+  ] as const)("normalises %s", (input, country, expected) => {
+    expect(toE164(input, country)).toBe(expected);
+  });
+
+  it.each([
+    ["415-555-2671", undefined], // national format with no country
+    ["+1 415 555", undefined], // too short
+    ["+1 015 555 2671", undefined], // US area codes never start with 0
+    ["hello", "US"],
+    ["", undefined],
+    ["+999 1234567", undefined], // no such country code
+  ] as const)("rejects %s", (input, country) => {
+    expect(toE164(input, country)).toBeNull();
+  });
+});
+
+describe("maskPhone", () => {
+  it("keeps the country prefix and last two digits", () => {
+    expect(maskPhone("+14155552671")).toBe("+1********71");
+  });
+
+  it("masks numbers inside free text", () => {
+    expect(maskPhonesInText("call +1 415 555 2671 now")).toBe("call +1********71 now");
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import {
+  availabilityWindowSchema,
+  isInQuietHours,
+  isReachable,
+  isValidTimeZone,
+  isWithinAvailability,
+  localTime,
+  type AvailabilityWindow,
+} from "./schedule.js";
+
+const at = (iso: string) => new Date(iso);
+
+describe("localTime", () => {
+  it("reads weekday and minute in the zone", () => {
+    // 2026-11-25 is a Wednesday; 18:30 UTC is 12:30 in Chicago (CST, UTC-6)
+    expect(localTime(at("2026-11-25T18:30:00Z"), "America/Chicago")).toEqual({ day: "wed", minute: 12 * 60 + 30 });
+    // ...and already Thursday 03:30 in Tokyo
+    expect(localTime(at("2026-11-25T18:30:00Z"), "Asia/Tokyo")).toEqual({ day: "thu", minute: 3 * 60 + 30 });
+  });
+
+  it("follows DST: the same UTC hour is a different local hour across the change", () => {
+    // US DST 2026 starts Sunday March 8 at 02:00 local.
+    expect(localTime(at("2026-03-07T15:00:00Z"), "America/New_York").minute).toBe(10 * 60); // EST, UTC-5
+    expect(localTime(at("2026-03-09T15:00:00Z"), "America/New_York").minute).toBe(11 * 60); // EDT, UTC-4
+    // EU DST 2026 ends Sunday October 25 at 03:00 local.
+    expect(localTime(at("2026-10-24T12:00:00Z"), "Europe/Berlin").minute).toBe(14 * 60); // CEST
+    expect(localTime(at("2026-10-26T12:00:00Z"), "Europe/Berlin").minute).toBe(13 * 60); // CET
+  });
+});
+
+describe("quiet hours", () => {
+  const quiet = { start: "22:00", end: "07:00" };
+
+  it.each([
+    ["2026-11-26T03:59:00Z", false], // 21:59 in Chicago
+    ["2026-11-26T04:00:00Z", true], // 22:00
+    ["2026-11-26T10:00:00Z", true], // 04:00
+    ["2026-11-26T12:59:00Z", true], // 06:59
+    ["2026-11-26T13:00:00Z", false], // 07:00: quiet hours end
+  ])("wrap midnight in the expert's zone (%s -> %s)", (iso, expected) => {
+    expect(isInQuietHours(quiet, "America/Chicago", at(iso))).toBe(expected);
+  });
+
+  it("apply in local time on both sides of a DST change", () => {
+    // 05:30 UTC is 00:30 EST before the change (quiet) and 01:30 EDT after (still quiet)...
+    expect(isInQuietHours(quiet, "America/New_York", at("2026-03-07T05:30:00Z"))).toBe(true);
+    // ...while 11:30 UTC is 06:30 EST (quiet) before and 07:30 EDT (not quiet) after.
+    expect(isInQuietHours(quiet, "America/New_York", at("2026-03-07T11:30:00Z"))).toBe(true);
+    expect(isInQuietHours(quiet, "America/New_York", at("2026-03-09T11:30:00Z"))).toBe(false);
+  });
+
+  it("daytime quiet hours do not wrap", () => {
+    const lunch = { start: "12:00", end: "13:00" };
+    expect(isInQuietHours(lunch, "UTC", at("2026-11-25T12:30:00Z"))).toBe(true);
+    expect(isInQuietHours(lunch, "UTC", at("2026-11-25T13:00:00Z"))).toBe(false);
+    expect(isInQuietHours(lunch, "UTC", at("2026-11-25T23:00:00Z"))).toBe(false);
+  });
+
+  it("none set means never quiet", () => {
+    expect(isInQuietHours(null, "UTC", at("2026-11-25T03:00:00Z"))).toBe(false);
+  });
+});
+
+describe("weekly availability", () => {
+  const weekdays: AvailabilityWindow[] = [
+    { day: "mon", start: "09:00", end: "17:00" },
+    { day: "wed", start: "18:00", end: "24:00" },
+  ];
+
+  it("matches windows by local weekday, end exclusive", () => {
+    // Wednesday 2026-11-25, Berlin is UTC+1
+    expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T17:00:00Z"))).toBe(true); // 18:00
+    expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T16:59:00Z"))).toBe(false); // 17:59
+    expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T22:59:00Z"))).toBe(true); // 23:59
+    expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T23:00:00Z"))).toBe(false); // Thu 00:00
+  });
+
+  it("uses the local day, not the UTC day", () => {
+    // Monday 2026-11-23 08:00 in Tokyo is Sunday 23:00 UTC
+    const tokyoMorning = [{ day: "mon", start: "08:00", end: "10:00" }] as AvailabilityWindow[];
+    expect(isWithinAvailability(tokyoMorning, "Asia/Tokyo", at("2026-11-22T23:00:00Z"))).toBe(true);
+    expect(isWithinAvailability(tokyoMorning, "UTC", at("2026-11-22T23:00:00Z"))).toBe(false);
+  });
+
+  it("null is any time, an empty list is never", () => {
+    expect(isWithinAvailability(null, "UTC", at("2026-11-25T03:00:00Z"))).toBe(true);
+    expect(isWithinAvailability([], "UTC", at("2026-11-25T12:00:00Z"))).toBe(false);
+  });
+
+  it("reachable means inside the schedule and outside quiet hours", () => {
+    const expert = {
+      timeZone: "America/Chicago",
+      availability: [{ day: "wed", start: "06:00", end: "23:00" }] as AvailabilityWindow[],
+      quietHours: { start: "22:00", end: "07:00" },
+    };
+    expect(isReachable(expert, at("2026-11-25T18:00:00Z"))).toBe(true); // Wed 12:00
+    expect(isReachable(expert, at("2026-11-25T12:30:00Z"))).toBe(false); // Wed 06:30: scheduled but quiet
+    expect(isReachable(expert, at("2026-11-26T04:30:00Z"))).toBe(false); // Wed 22:30: quiet
+  });
+});
+
+describe("validation", () => {
+  it("accepts IANA zones and refuses offsets and nonsense", () => {
+    expect(isValidTimeZone("America/Chicago")).toBe(true);
+    expect(isValidTimeZone("UTC")).toBe(true);
+    expect(isValidTimeZone("America/Argentina/Buenos_Aires")).toBe(true);
+    expect(isValidTimeZone("Mars/Olympus")).toBe(false);
+    expect(isValidTimeZone("+01:00")).toBe(false);
+    expect(isValidTimeZone("")).toBe(false);
+  });
+
+  it("refuses windows that end before they start", () => {
+    expect(availabilityWindowSchema.safeParse({ day: "mon", start: "17:00", end: "09:00" }).success).toBe(false);
+    expect(availabilityWindowSchema.safeParse({ day: "mon", start: "09:00", end: "24:00" }).success).toBe(true);
+    expect(availabilityWindowSchema.safeParse({ day: "mon", start: "9:00", end: "10:00" }).success).toBe(false);
+    expect(availabilityWindowSchema.safeParse({ day: "monday", start: "09:00", end: "10:00" }).success).toBe(false);
+  });
+});

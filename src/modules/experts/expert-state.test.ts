@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { DomainError } from "../../lib/problems.js";
+import { canReceiveOffers, decideVetting, nextExpertStatus, type ExpertEvent } from "./expert-state.js";
+
+describe("nextExpertStatus", () => {
+  it.each([
+    [{ status: "invited", phoneVerified: false }, "phone_verified", "active"],
+    [{ status: "active", phoneVerified: true }, "phone_verified", "active"],
+    [{ status: "invited", phoneVerified: false }, "suspend", "suspended"],
+    [{ status: "active", phoneVerified: true }, "suspend", "suspended"],
+    [{ status: "suspended", phoneVerified: true }, "reinstate", "active"],
+    [{ status: "suspended", phoneVerified: false }, "reinstate", "invited"],
+  ] as const)("%o + %s -> %s", (state, event, expected) => {
+    expect(nextExpertStatus(state, event)).toBe(expected);
+  });
+
+  it.each([
+    [{ status: "suspended", phoneVerified: true }, "phone_verified", "expert-suspended"],
+    [{ status: "suspended", phoneVerified: true }, "suspend", "already-suspended"],
+    [{ status: "active", phoneVerified: true }, "reinstate", "not-suspended"],
+    [{ status: "invited", phoneVerified: false }, "reinstate", "not-suspended"],
+  ] as const)("%o + %s is refused (%s)", (state, event: ExpertEvent, code) => {
+    expect(() => nextExpertStatus(state, event)).toThrow(expect.objectContaining({ status: 409, code }));
+  });
+});
+
+describe("decideVetting", () => {
+  it("decides a pending expert", () => {
+    expect(decideVetting("pending", "approved")).toBe("approved");
+    expect(decideVetting("pending", "rejected")).toBe("rejected");
+  });
+
+  it("decides only once", () => {
+    expect(() => decideVetting("approved", "rejected")).toThrow(DomainError);
+    expect(() => decideVetting("rejected", "approved")).toThrow(DomainError);
+  });
+});
+
+describe("canReceiveOffers", () => {
+  it("needs active, approved and not paused", () => {
+    expect(canReceiveOffers({ status: "active", vettingStatus: "approved", paused: false })).toBe(true);
+    expect(canReceiveOffers({ status: "active", vettingStatus: "approved", paused: true })).toBe(false);
+    expect(canReceiveOffers({ status: "active", vettingStatus: "pending", paused: false })).toBe(false);
+    expect(canReceiveOffers({ status: "invited", vettingStatus: "approved", paused: false })).toBe(false);
+    expect(canReceiveOffers({ status: "suspended", vettingStatus: "approved", paused: false })).toBe(false);
+  });
+});
