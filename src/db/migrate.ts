@@ -55,6 +55,28 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Creates the URL's database when it does not exist (connecting to the `postgres` database to do so). */
+export async function ensureDatabase(connectionString: string): Promise<boolean> {
+  const url = new URL(connectionString);
+  const database = decodeURIComponent(url.pathname.slice(1));
+  const maintenance = new URL(url);
+  maintenance.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (rowCount) return false;
+    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    return true;
+  } catch (error) {
+    // Another runner created it between our check and CREATE: fine.
+    if ((error as { code?: string }).code === "42P04") return false;
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function migrate({ connectionString, schema = "public", dir }: MigrateOptions): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString });

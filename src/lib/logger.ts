@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { maskPhone } from "./phone.js";
 
 /**
@@ -7,6 +7,8 @@ import { maskPhone } from "./phone.js";
  * numbers are masked rather than removed so support can still tell two
  * numbers apart; secrets are removed outright.
  */
+const SECRET_FIELDS = ["apiKey", "key", "token", "authToken", "secret", "password", "statusToken"];
+const PHONE_FIELDS = ["phone", "customerPhone", "to", "from", "To", "From", "Caller", "Called"];
 const SECRET_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
@@ -14,17 +16,21 @@ const SECRET_PATHS = [
   'req.headers["idempotency-key"]',
   'req.headers["x-twilio-signature"]',
   'req.headers["stripe-signature"]',
-  "*.apiKey",
-  "*.key",
-  "*.token",
-  "*.authToken",
-  "*.secret",
-  "*.password",
-  "*.statusToken",
+  // top level and one level down ({ expert: { phone } }); pino paths match exactly
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
-const PHONE_PATHS = ["*.phone", "*.customerPhone", "*.to", "*.from", "*.To", "*.From", "*.Caller", "*.Called"];
+const PHONE_PATHS = [...PHONE_FIELDS, ...PHONE_FIELDS.map((field) => `*.${field}`)];
 
-export function createLogger(options: { level: string; pretty?: boolean }): Logger {
+export interface LoggerSettings {
+  level: string;
+  /** Human-readable output for development (pino-pretty). */
+  pretty?: boolean;
+  /** Where lines go (stdout by default); tests capture them. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerSettings): Logger {
   const loggerOptions: LoggerOptions = {
     level: options.level,
     base: { service: "expertline" },
@@ -32,7 +38,7 @@ export function createLogger(options: { level: string; pretty?: boolean }): Logg
       paths: [...SECRET_PATHS, ...PHONE_PATHS],
       censor: (value, path) => {
         const field = path.at(-1) ?? "";
-        if (PHONE_PATHS.some((phonePath) => phonePath.endsWith(`.${field}`)) && typeof value === "string") {
+        if (PHONE_FIELDS.includes(String(field)) && typeof value === "string") {
           return maskPhone(value);
         }
         return "[redacted]";
@@ -47,6 +53,7 @@ export function createLogger(options: { level: string; pretty?: boolean }): Logg
       }),
     },
   };
+  if (options.destination) return pino(loggerOptions, options.destination);
   if (options.pretty) {
     loggerOptions.transport = { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l", ignore: "pid,hostname,service" } };
   }

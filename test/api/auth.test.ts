@@ -49,7 +49,7 @@ describe("shop authentication", () => {
     const shop = await makeShop(app);
     const second = await app.inject({ method: "POST", url: "/v1/api-keys", headers: shop.headers, payload: { name: "ci" } });
     expect(second.statusCode).toBe(201);
-    const { id, key } = second.json() as { id: string; key: string };
+    const { id, key } = second.json<{ id: string; key: string }>();
     const secondHeaders = { authorization: `Bearer ${key}` };
     expect((await app.inject({ method: "GET", url: "/v1/shop", headers: secondHeaders })).statusCode).toBe(200);
 

@@ -52,18 +52,18 @@ describe("POST /v1/admin/shops", () => {
 describe("GET /v1/admin/shops", () => {
   it("pages through shops newest first", async () => {
     const { app } = ctx();
-    const created = [];
+    const created: { id: string }[] = [];
     for (let index = 0; index < 5; index++) created.push(await makeShop(app, `Paged ${index}`));
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const response = await app.inject({
+      const response: Awaited<ReturnType<typeof app.inject>> = await app.inject({
         method: "GET",
         url: `/v1/admin/shops?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
         headers: adminHeaders,
       });
       expect(response.statusCode).toBe(200);
-      const page = response.json() as { data: { id: string }[]; nextCursor: string | null };
+      const page = response.json<{ data: { id: string }[]; nextCursor: string | null }>();
       expect(page.data.length).toBeLessThanOrEqual(2);
       seen.push(...page.data.map((shop) => shop.id));
       cursor = page.nextCursor;

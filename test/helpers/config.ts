@@ -6,7 +6,7 @@ export const TEST_ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: "test",
-    DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/expertline_test",
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://expertline:expertline@127.0.0.1:5432/expertline_test",
     REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0",
     PUBLIC_BASE_URL: "http://expertline.test",
     ADMIN_API_KEY: TEST_ADMIN_KEY,

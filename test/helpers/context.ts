@@ -57,5 +57,5 @@ export function useTestContext(options: { clock?: Clock } = {}): () => TestConte
 }
 
 export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
-  return response.json() as T;
+  return response.json<T>();
 }

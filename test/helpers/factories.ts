@@ -21,7 +21,7 @@ const unique = () => randomBytes(4).toString("hex");
 export async function makeShop(app: App, name = `Shop ${unique()}`): Promise<TestShop> {
   const response = await app.inject({ method: "POST", url: "/v1/admin/shops", headers: adminHeaders, payload: { name } });
   expect(response.statusCode, response.body).toBe(201);
-  const body = response.json() as { shop: { id: string }; apiKey: { key: string } };
+  const body = response.json<{ shop: { id: string }; apiKey: { key: string } }>();
   return { id: body.shop.id, apiKey: body.apiKey.key, headers: { authorization: `Bearer ${body.apiKey.key}` } };
 }
 
@@ -42,7 +42,7 @@ type Payload = Record<string, unknown>;
 export async function create<T = Payload>(app: App, shop: TestShop, url: string, payload: Payload): Promise<T> {
   const response = await app.inject({ method: "POST", url, headers: shop.headers, payload });
   expect(response.statusCode, response.body).toBe(201);
-  return response.json() as T;
+  return response.json<T>();
 }
 
 export const makeProduct = (app: App, shop: TestShop, fields: Payload = {}) =>

@@ -5,13 +5,23 @@
 import net from "node:net";
 
 const LOCAL = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
-const originalConnect = net.Socket.prototype.connect;
+type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with apply below
+const originalConnect = net.Socket.prototype.connect as Connect;
+
+function targetHost(args: unknown[]): { host?: string; path?: string } {
+  const [first, second] = args;
+  // net.connect() calls socket.connect([options, callback]) with one normalised array
+  if (Array.isArray(first)) return targetHost(first as unknown[]);
+  if (typeof first === "object" && first !== null) return first;
+  if (typeof first === "string" && Number.isNaN(Number(first))) return { path: first }; // unix socket
+  return typeof second === "string" ? { host: second } : {};
+}
 
 net.Socket.prototype.connect = function connect(this: net.Socket, ...args: unknown[]) {
-  const [first] = args;
-  const options = (typeof first === "object" && first !== null ? first : { host: args[1] }) as { host?: string; path?: string };
-  if (!options.path && options.host && !LOCAL.test(options.host)) {
-    throw new Error(`tests may not connect to ${options.host}: only 127.0.0.1 is allowed`);
+  const { host, path } = targetHost(args);
+  if (!path && host && !LOCAL.test(host)) {
+    throw new Error(`tests may not connect to ${host}: only 127.0.0.1 is allowed`);
   }
-  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+  return originalConnect.apply(this, args);
+};

@@ -1,4 +1,4 @@
-import { Queue } from "bullmq";
+import { type Queue } from "bullmq";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
