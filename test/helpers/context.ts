@@ -3,6 +3,7 @@
  * the committed SQL), its own BullMQ key prefix in Redis, and the real app.
  */
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll } from "vitest";
 import { buildApp, type App } from "../../src/app.js";
@@ -24,6 +25,8 @@ export async function createTestContext(options: { clock?: Clock } = {}): Promis
   const schema = await createTestSchema(config.DATABASE_URL);
   const queuePrefix = `test-${randomBytes(4).toString("hex")}`;
   const deps = createDeps(config, { dbSchema: schema, queuePrefix, ...(options.clock ? { clock: options.clock } : {}) });
+  // The request-path connection fails fast instead of queueing: wait until it is up.
+  if (deps.redis.status !== "ready") await once(deps.redis, "ready");
   const app = await buildApp(deps);
   await app.ready();
   return {
