@@ -197,3 +197,27 @@ describe("POST /v1/admin/experts/:id/vetting", () => {
     expect(results.map((result) => result.statusCode).sort()).toEqual([200, 409, 409, 409]);
   });
 });
+
+describe("GET /v1/admin/experts", () => {
+  it("lists the vetting queue across shops, narrowable to one shop", async () => {
+    const { app } = ctx();
+    const [one, two] = [await makeShop(app), await makeShop(app)];
+    const a = await makeExpert(app, one);
+    const b = await makeExpert(app, two);
+    const decided = await makeExpert(app, two);
+    await app.inject({
+      method: "POST",
+      url: `/v1/admin/experts/${decided.id}/vetting`,
+      headers: adminHeaders,
+      payload: { decision: "rejected" },
+    });
+    const pending = await app.inject({ method: "GET", url: "/v1/admin/experts?vettingStatus=pending&limit=100", headers: adminHeaders });
+    const ids = pending.json().data.map((expert: { id: string }) => expert.id);
+    expect(ids).toEqual(expect.arrayContaining([a.id, b.id]));
+    expect(ids).not.toContain(decided.id);
+
+    const narrowed = await app.inject({ method: "GET", url: `/v1/admin/experts?shopId=${one.id}`, headers: adminHeaders });
+    expect(narrowed.json().data.map((expert: { shopId: string }) => expert.shopId)).toEqual([one.id]);
+    expect((await app.inject({ method: "GET", url: "/v1/admin/experts", headers: one.headers })).statusCode).toBe(401);
+  });
+});

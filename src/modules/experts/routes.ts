@@ -3,7 +3,14 @@ import { adminAuth, idempotencyHeaders, idParams, shopAuth, type RoutesPlugin } 
 import { pageOf } from "../../lib/pagination.js";
 import { shopIdOf } from "../../plugins/auth.js";
 import { commonErrors } from "../../plugins/problem.js";
-import { createExpertBody, expertSchema, listExpertsQuery, updateExpertBody, vettingBody } from "./schemas.js";
+import {
+  adminListExpertsQuery,
+  createExpertBody,
+  expertSchema,
+  listExpertsQuery,
+  updateExpertBody,
+  vettingBody,
+} from "./schemas.js";
 import type { ExpertService } from "./service.js";
 
 export const expertRoutes: RoutesPlugin<{ experts: ExpertService }> = async (app, { experts }) => {
@@ -96,6 +103,23 @@ export const expertRoutes: RoutesPlugin<{ experts: ExpertService }> = async (app
 
 /** Admin: vetting. Mounted under /v1/admin behind the admin key. */
 export const adminExpertRoutes: RoutesPlugin<{ experts: ExpertService }> = async (app, { experts }) => {
+  app.get(
+    "/experts",
+    {
+      schema: {
+        tags: ["admin"],
+        security: adminAuth,
+        summary: "Experts of every shop, e.g. ?vettingStatus=pending for the vetting queue",
+        querystring: adminListExpertsQuery,
+        response: { 200: pageOf(expertSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { shopId, ...query } = request.query;
+      return experts.listExperts(shopId, query);
+    },
+  );
+
   app.post(
     "/experts/:id/vetting",
     {

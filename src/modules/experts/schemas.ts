@@ -87,9 +87,14 @@ export const listExpertsQuery = pageQuery.extend({
   poolId: z.uuid().optional().describe("Only members of this pool"),
 });
 
+export const adminListExpertsQuery = listExpertsQuery.extend({
+  shopId: z.uuid().optional().describe("Only this shop's experts"),
+});
+
 export const expertSchema = z
   .object({
     id: z.uuid(),
+    shopId: z.uuid(),
     phone: z.string().describe("E.164"),
     name: z.string(),
     timeZone: z.string(),

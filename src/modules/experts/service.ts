@@ -19,6 +19,7 @@ export function toExpertView(expert: ExpertRow) {
     expert.quietHoursStart && expert.quietHoursEnd ? { start: expert.quietHoursStart, end: expert.quietHoursEnd } : null;
   return {
     id: expert.id,
+    shopId: expert.shopId,
     phone: expert.phone,
     name: expert.name,
     timeZone: expert.timeZone,
@@ -121,11 +122,12 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
       }
     },
 
-    async listExperts(shopId: string, query: z.output<typeof listExpertsQuery>) {
+    /** A shop's experts; the admin lists across shops (shopId undefined) or narrows to one. */
+    async listExperts(shopId: string | undefined, query: z.output<typeof listExpertsQuery>) {
       const rows = await prisma.expert.findMany({
         ...pageArgs(query),
         where: {
-          shopId,
+          ...(shopId ? { shopId } : {}),
           ...afterCursor(query),
           ...(query.status ? { status: query.status } : {}),
           ...(query.vettingStatus ? { vettingStatus: query.vettingStatus } : {}),
