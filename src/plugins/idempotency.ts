@@ -10,7 +10,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Deps } from "../deps.js";
-import { Prisma } from "../generated/prisma/client.js";
 import { sha256Hex } from "../lib/tokens.js";
 import { sendProblem } from "./errors.js";
 import { problem } from "./problem.js";
@@ -71,19 +70,22 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
     const path = request.url.split("?")[0] ?? request.url;
     const requestHash = requestFingerprint(request.method, path, request.body);
 
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const record = await prisma.idempotencyRecord.create({
-          data: { scope, key, method: request.method, path, requestHash },
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Look first: a replay is the common case for a retried request, and a
+      // failed INSERT (unique violation) costs several times a lookup.
+      const existing = await prisma.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
+      if (!existing) {
+        const [created] = await prisma.idempotencyRecord.createManyAndReturn({
+          data: [{ scope, key, method: request.method, path, requestHash }],
+          skipDuplicates: true, // ON CONFLICT DO NOTHING: a concurrent first attempt won; look again
           select: { id: true },
         });
-        request.idempotencyRecordId = record.id;
-        return;
-      } catch (error) {
-        if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")) throw error;
+        if (created) {
+          request.idempotencyRecordId = created.id;
+          return;
+        }
+        continue;
       }
-      const existing = await prisma.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
-      if (!existing) continue; // purged between our insert and read: try once more
       if (existing.requestHash !== requestHash) {
         return sendProblem(
           request,
@@ -111,7 +113,7 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
         .header("idempotent-replayed", "true")
         .send(existing.body ?? "");
     }
-    throw new Error("idempotency record vanished twice");
+    throw new Error("idempotency record kept changing under us");
   });
 
   app.addHook("onSend", async (request, reply, payload) => {

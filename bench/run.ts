@@ -1,0 +1,290 @@
+/**
+ * REST API benchmark: boots the real app in this process on 127.0.0.1 (its
+ * own fresh PostgreSQL schema and Redis key prefix), seeds data, then drives
+ * each scenario from a worker thread and prints latency and throughput.
+ * It prints figures only; it never fails on timings. See bench/README.md.
+ *
+ *   npm run bench
+ *   BENCH_REQUESTS=500 BENCH_CONCURRENCY=8 npm run bench
+ */
+import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import { buildApp, type App } from "../src/app.js";
+import { ensureDatabase } from "../src/db/migrate.js";
+import { createDeps, type Deps } from "../src/deps.js";
+import { toE164 } from "../src/lib/phone.js";
+import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
+import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
+import type { LoadInput, LoadMessage, Scenario, ScenarioResult } from "./load.js";
+
+const startedAt = Date.now();
+/** No new request starts after this; the run then cleans up and exits. */
+const LOAD_DEADLINE = startedAt + 48_000;
+/** The worker is terminated if still running then (requests time out after 10 s). */
+const WORKER_KILL_AT = startedAt + 58_000;
+/** Last resort if cleanup hangs. */
+const HARD_EXIT_AT = startedAt + 70_000;
+
+const REQUESTS = boundedInt("BENCH_REQUESTS", 1_000, 1, 20_000);
+const CONCURRENCY = boundedInt("BENCH_CONCURRENCY", 16, 1, 64);
+const WARMUP = Math.min(100, REQUESTS);
+const SEED_EXPERTS = 2_000;
+const TAGS = [
+  "all-grain",
+  "extract",
+  "kegging",
+  "fermentation",
+  "water-chemistry",
+  "yeast",
+  "hops",
+  "mash-ph",
+  "bottling",
+  "sanitation",
+] as const;
+const FILTER_TAG = "mash-ph";
+
+function boundedInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, not ${raw}`);
+  }
+  return value;
+}
+
+function assertLocal(name: string, url: string) {
+  const host = new URL(url).hostname;
+  if (host !== "127.0.0.1" && host !== "localhost") {
+    throw new Error(`${name} must point at 127.0.0.1 for the benchmark, not ${host}`);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+/** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 1000. */
+function seedPhones(count: number): string[] {
+  const exchanges: number[] = [];
+  for (let exchange = 300; exchange < 500; exchange++) if (exchange % 100 !== 11) exchanges.push(exchange);
+  return Array.from({ length: count }, (_, i) => {
+    const raw = `+1415${exchanges[i % exchanges.length]}${1000 + Math.floor(i / exchanges.length)}`;
+    const e164 = toE164(raw);
+    if (!e164) throw new Error(`seed phone ${raw} is not valid`);
+    return e164;
+  });
+}
+
+async function createShop(baseUrl: string): Promise<{ id: string; key: string }> {
+  const response = await fetch(`${baseUrl}/v1/admin/shops`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Bench Homebrew Supply" }),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`creating the shop answered ${response.status}: ${text}`);
+  const body = JSON.parse(text) as { shop: { id: string }; apiKey: { key: string } };
+  return { id: body.shop.id, key: body.apiKey.key };
+}
+
+async function seedExperts(deps: Deps, shopId: string): Promise<void> {
+  await deps.prisma.skillTag.createMany({
+    data: TAGS.map((slug) => ({ shopId, slug, label: slug })),
+    skipDuplicates: true,
+  });
+  const experts = await deps.prisma.expert.createManyAndReturn({
+    data: seedPhones(SEED_EXPERTS).map((phone, i) => ({ shopId, phone, name: `Bench Expert ${i}`, timeZone: "UTC" })),
+    select: { id: true },
+  });
+  await deps.prisma.expertSkill.createMany({
+    data: experts.flatMap(({ id }, i) => [
+      { expertId: id, tag: TAGS[i % TAGS.length] ?? "all-grain", level: (i % 5) + 1 },
+      { expertId: id, tag: TAGS[(i + 3) % TAGS.length] ?? "all-grain", level: ((i + 2) % 5) + 1 },
+    ]),
+  });
+}
+
+function scenarios(apiKey: string, runId: string): Scenario[] {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const common = { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP };
+  return [
+    { ...common, name: "GET /healthz", method: "GET", path: "/healthz", headers: {} },
+    { ...common, name: "GET /v1/shop", method: "GET", path: "/v1/shop", headers: auth },
+    {
+      ...common,
+      name: "POST /v1/products (create)",
+      method: "POST",
+      path: "/v1/products",
+      headers: auth,
+      body: { kind: "uniqueSku", prefix: `BENCH-${runId}`, name: "Bench Kettle", tags: ["all-grain"] },
+    },
+    { ...common, name: `GET /v1/experts?limit=25`, method: "GET", path: "/v1/experts?limit=25", headers: auth },
+    {
+      ...common,
+      name: `GET /v1/experts?tag=${FILTER_TAG}&limit=25`,
+      method: "GET",
+      path: `/v1/experts?tag=${FILTER_TAG}&limit=25`,
+      headers: auth,
+    },
+    {
+      ...common,
+      name: "POST /v1/experts (idem. replay)",
+      method: "POST",
+      path: "/v1/experts",
+      headers: { ...auth, "idempotency-key": `bench-${runId}` },
+      body: {
+        kind: "json",
+        json: JSON.stringify({
+          phone: "+14154999999",
+          name: "Replay Expert",
+          timeZone: "UTC",
+          skills: [{ tag: "all-grain", level: 3 }],
+        }),
+      },
+      // The first request creates the expert; every later one is a replay of it.
+      prime: 1,
+      expectHeader: ["idempotent-replayed", "true"],
+    },
+  ];
+}
+
+/** Runs the scenarios in a worker thread (TypeScript loaded through tsx), collecting results. */
+async function runLoad(input: LoadInput): Promise<{ results: ScenarioResult[]; error: string | null }> {
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./load-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: input });
+  const results: ScenarioResult[] = [];
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (error: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(kill);
+      void worker.terminate().finally(() => resolve({ results, error }));
+    };
+    const kill = setTimeout(() => finish("the load worker overran its time budget and was stopped"), WORKER_KILL_AT - Date.now());
+    worker.on("message", (message: LoadMessage) => {
+      if (message.type === "result") {
+        results.push(message.result);
+        console.error(`  done: ${message.result.name}`);
+      } else finish(message.type === "failed" ? message.error : null);
+    });
+    worker.on("error", (error) => finish(error.stack ?? error.message));
+    worker.on("exit", (code) => finish(code === 0 ? null : `the load worker exited with code ${code}`));
+  });
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+function printReport(results: ScenarioResult[], seedMs: number) {
+  const columns = ["scenario", "requests", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"];
+  const rows = results.map((r) => [
+    r.name,
+    r.requests === r.planned ? String(r.requests) : `${r.requests}/${r.planned}`,
+    String(r.concurrency),
+    fixed((r.requests / r.elapsedMs) * 1000, 0),
+    fixed(r.p50, 2),
+    fixed(r.p95, 2),
+    fixed(r.p99, 2),
+    fixed(r.max, 2),
+    String(r.non2xx),
+  ]);
+  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+
+  const cpus = os.cpus();
+  console.log("");
+  console.log(`expertline REST API benchmark, ${new Date().toISOString()}`);
+  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}`);
+  console.log(
+    `server: in-process Fastify on 127.0.0.1, real PostgreSQL + Redis; load: worker thread, fetch keep-alive, ` +
+      `closed loop, ${WARMUP} warm-up requests per scenario; ${SEED_EXPERTS} experts seeded in ${seedMs.toFixed(0)} ms`,
+  );
+  console.log("");
+  console.log(line(columns));
+  console.log(line(widths.map((width) => "-".repeat(width))));
+  for (const row of rows) console.log(line(row));
+  console.log("");
+
+  for (const r of results) {
+    const notes: string[] = [];
+    if (r.non2xx > 0) notes.push(`statuses ${JSON.stringify(r.statuses)}`);
+    for (const sample of r.samples) notes.push(`e.g. ${sample}`);
+    if (r.unexpected > 0) notes.push(`${r.unexpected} 2xx responses without the expected replay header`);
+    if (r.truncated) notes.push("cut short by the time budget");
+    for (const note of notes) console.log(`! ${r.name}: ${note}`);
+  }
+  if (results.every((r) => r.non2xx === 0 && r.unexpected === 0 && !r.truncated)) console.log("all responses 2xx");
+}
+
+async function main(): Promise<number> {
+  const config = testConfig({ LOG_LEVEL: "silent" });
+  assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
+  assertLocal("TEST_REDIS_URL", config.REDIS_URL);
+
+  const runId = randomBytes(4).toString("hex");
+  const queuePrefix = `bench-${runId}`;
+  let schema: string | null = null;
+  let deps: Deps | null = null;
+  let app: App | null = null;
+  try {
+    console.error("setting up: schema, app, shop, seed data");
+    await ensureDatabase(config.DATABASE_URL);
+    schema = await createTestSchema(config.DATABASE_URL, "bench");
+    deps = createDeps(config, { dbSchema: schema, queuePrefix });
+    // The request-path connection fails fast instead of queueing: wait until it is up.
+    if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
+    app = await buildApp(deps);
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    if (!address || typeof address === "string") throw new Error("the server has no TCP address");
+    const baseUrl = `http://127.0.0.1:${address.port}`;
+
+    const shop = await createShop(baseUrl);
+    const seedStarted = performance.now();
+    await seedExperts(deps, shop.id);
+    const seedMs = performance.now() - seedStarted;
+
+    console.error(`running the scenarios: ${REQUESTS} requests each at concurrency ${CONCURRENCY}`);
+    const { results, error } = await runLoad({ baseUrl, scenarios: scenarios(shop.key, runId), deadline: LOAD_DEADLINE });
+    printReport(results, seedMs);
+    if (error) {
+      console.error(`load generator failed: ${error}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await app?.close();
+    if (deps) {
+      const keys = await deps.redis.keys(`${queuePrefix}:*`).catch(() => []);
+      if (keys.length > 0) await deps.redis.del(...keys);
+      await deps.close();
+    }
+    if (schema) await dropTestSchema(config.DATABASE_URL, schema);
+  }
+}
+
+setTimeout(() => {
+  console.error("benchmark did not finish within its time budget; exiting");
+  process.exit(2);
+}, HARD_EXIT_AT - Date.now()).unref();
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
