@@ -25,6 +25,9 @@ import { createProductService } from "./modules/products/service.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
 import { tagRoutes } from "./modules/tags/routes.js";
+import { createNumberService } from "./modules/telephony/numbers.js";
+import { phoneNumberRoutes } from "./modules/telephony/numbers.routes.js";
+import { twilioWebhookRoutes } from "./modules/telephony/webhooks.routes.js";
 import { createTagService } from "./modules/tags/service.js";
 import { authHooks } from "./plugins/auth.js";
 import errors from "./plugins/errors.js";
@@ -84,15 +87,19 @@ export async function buildApp(deps: Deps) {
   const tags = createTagService(deps);
   const pools = createPoolService(deps);
   const experts = createExpertService(deps);
+  const numbers = createNumberService(deps);
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
+  // Twilio webhooks: form bodies, signature-verified, in their own scope.
+  await app.register(twilioWebhookRoutes, { deps });
 
   await app.register(
     async (admin) => {
       admin.addHook("onRequest", requireAdmin);
       await admin.register(adminShopRoutes, { shops });
       await admin.register(adminExpertRoutes, { experts });
+      await admin.register(phoneNumberRoutes, { numbers });
     },
     { prefix: "/v1/admin" },
   );

@@ -23,6 +23,17 @@ const configSchema = z.object({
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must start with sk_test_, sk_live_, rk_test_ or rk_live_"),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must start with whsec_"),
   STRIPE_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Messages per second each sending number may send (a US long code does 1). */
+  SMS_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(1),
+  /**
+   * Buy a number for a shop's expert line when it has none. Defaults to on
+   * only against a sandbox (TWILIO_API_BASE_URL set): real numbers cost money.
+   */
+  TWILIO_AUTO_PROVISION_NUMBERS: z.enum(["true", "false"]).optional(),
+  /** Run the built-in Twilio sandbox in the development process (on TWILIO_API_BASE_URL's port). */
+  SANDBOX_ENABLED: z.enum(["true", "false"]).default("false"),
+  /** Who experts can reach for help; sent in HELP replies. */
+  SUPPORT_CONTACT: z.string().min(3).default("support@expertline.example"),
   /** Body size limit for REST requests, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** How long graceful shutdown waits for in-flight work before giving up. */

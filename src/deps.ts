@@ -9,6 +9,7 @@ import type { Config } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger } from "./lib/logger.js";
+import { createTwilioClient, type TwilioClient } from "./modules/telephony/twilio-client.js";
 
 export interface Deps {
   config: Config;
@@ -17,6 +18,7 @@ export interface Deps {
   /** Request-path Redis connection: fails fast instead of queueing while Redis is down. */
   redis: Redis;
   clock: Clock;
+  twilio: TwilioClient;
   /** BullMQ key prefix; tests give each file its own. */
   queuePrefix: string;
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
     prisma,
     redis,
     clock: overrides.clock ?? systemClock,
+    twilio: createTwilioClient(config),
     queuePrefix: overrides.queuePrefix ?? "expertline",
     async close() {
       await Promise.allSettled([prisma.$disconnect(), redis.quit()]);

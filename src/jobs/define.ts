@@ -10,6 +10,8 @@ import type { z } from "zod";
 export interface JobContext {
   jobId: string;
   attempt: number;
+  /** Puts the job back to run at `until` (not a failure, no attempt used); never returns. */
+  delayUntil(until: Date): Promise<never>;
 }
 
 export interface JobDefinition<Schema extends z.ZodType = z.ZodType> {
@@ -24,5 +26,5 @@ export function defineJob<Schema extends z.ZodType>(definition: JobDefinition<Sc
 }
 
 /** Every queue the project uses: one per concern, so a flood of one cannot starve another. */
-export const QUEUES = { maintenance: "maintenance" } as const;
+export const QUEUES = { maintenance: "maintenance", telephony: "telephony" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { JobDefinition, QueueName } from "./define.js";
@@ -26,14 +26,21 @@ export function startRunner({ queue, definitions, connection, prefix, logger, co
 
   const worker = new Worker(
     queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const definition = byName.get(job.name);
       if (!definition) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
       const parsed = definition.payload.safeParse(job.data);
       if (!parsed.success) {
         throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.issues[0]?.message ?? "?"}`);
       }
-      await definition.handle(parsed.data, { jobId: job.id ?? "", attempt: job.attemptsMade + 1 });
+      await definition.handle(parsed.data, {
+        jobId: job.id ?? "",
+        attempt: job.attemptsMade + 1,
+        async delayUntil(until) {
+          await job.moveToDelayed(until.getTime(), token);
+          throw new DelayedError();
+        },
+      });
     },
     { connection, prefix, concurrency, autorun: true },
   );

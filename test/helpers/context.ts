@@ -20,8 +20,13 @@ export interface TestContext {
   schema: string;
 }
 
-export async function createTestContext(options: { clock?: Clock } = {}): Promise<TestContext & { close(): Promise<void> }> {
-  const config = testConfig();
+export interface TestContextOptions {
+  clock?: Clock;
+  config?: Record<string, string>;
+}
+
+export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext & { close(): Promise<void> }> {
+  const config = testConfig(options.config);
   const schema = await createTestSchema(config.DATABASE_URL);
   const queuePrefix = `test-${randomBytes(4).toString("hex")}`;
   const deps = createDeps(config, { dbSchema: schema, queuePrefix, ...(options.clock ? { clock: options.clock } : {}) });
@@ -45,7 +50,7 @@ export async function createTestContext(options: { clock?: Clock } = {}): Promis
 }
 
 /** Registers before/after hooks and returns a getter for the file's context. */
-export function useTestContext(options: { clock?: Clock } = {}): () => TestContext {
+export function useTestContext(options: TestContextOptions = {}): () => TestContext {
   let context: (TestContext & { close(): Promise<void> }) | undefined;
   beforeAll(async () => {
     context = await createTestContext(options);

@@ -3,7 +3,7 @@
  * removes schemas left behind by test runs that were killed mid-way.
  */
 import pg from "pg";
-import { ensureDatabase } from "../../src/db/migrate.js";
+import { ensureDatabase, migrate } from "../../src/db/migrate.js";
 import { testConfig } from "./config.js";
 import { testSchemaAgeMs } from "./database.js";
 
@@ -12,6 +12,8 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 export default async function setup(): Promise<void> {
   const { DATABASE_URL } = testConfig();
   await ensureDatabase(DATABASE_URL);
+  // The public schema serves the tests that start real processes (test/process).
+  await migrate({ connectionString: DATABASE_URL });
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   try {

@@ -5,6 +5,7 @@ import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
 import type { AvailabilityWindow, QuietHours } from "../../lib/schedule.js";
 import { registerTags } from "../tags/service.js";
+import { enqueueExpertInvite } from "../telephony/jobs.js";
 import { decideVetting, nextExpertStatus, type ExpertEvent, type VettingDecision } from "./expert-state.js";
 import type { createExpertBody, listExpertsQuery, updateExpertBody } from "./schemas.js";
 
@@ -99,12 +100,12 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
       return toExpertView(await findExpert(shopId, id));
     },
 
-    /** New experts start invited and pending vetting; the SMS invite is sent by telephony. */
+    /** New experts start invited and pending vetting; the SMS invite goes out through the outbox. */
     async createExpert(shopId: string, input: CreateExpert) {
       try {
         const expert = await prisma.$transaction(async (tx) => {
           await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
-          return tx.expert.create({
+          const created = await tx.expert.create({
             data: {
               shopId,
               ...expertColumns(input),
@@ -115,6 +116,8 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
             },
             include: withSkills,
           });
+          await enqueueExpertInvite(tx, created);
+          return created;
         });
         return toExpertView(expert);
       } catch (error) {
@@ -153,7 +156,7 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
           if (input.skills) {
             await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
           }
-          return tx.expert.update({
+          const updated = await tx.expert.update({
             where: { id },
             data: {
               ...expertColumns(input),
@@ -164,6 +167,9 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
             },
             include: withSkills,
           });
+          // The new number gets its own invite (unless the expert is suspended).
+          if (phoneChanged && updated.status === "invited") await enqueueExpertInvite(tx, updated);
+          return updated;
         });
         return toExpertView(expert);
       } catch (error) {

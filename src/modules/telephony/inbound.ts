@@ -1,0 +1,134 @@
+/**
+ * What an inbound text to an expert line does. The webhook stored the
+ * message; this runs in the worker. Each reply's dedupe key derives from the
+ * inbound message, so running this twice replies once.
+ */
+import type { Deps } from "../../deps.js";
+import type { Expert, Message, Prisma } from "../../generated/prisma/client.js";
+import { formatMoney } from "../../lib/money.js";
+import { localTime, WEEKDAYS } from "../../lib/schedule.js";
+import { nextExpertStatus } from "../experts/expert-state.js";
+import { copy, statusText } from "./copy.js";
+import { parseInbound, type InboundIntent } from "./keywords.js";
+import { queueSms } from "./sms.js";
+
+type InboundDeps = Pick<Deps, "prisma" | "clock" | "config" | "logger">;
+type Tx = Prisma.TransactionClient;
+
+function reply(tx: Tx, inbound: Message, shopId: string, body: string) {
+  return queueSms(tx, {
+    shopId,
+    from: inbound.to,
+    to: inbound.from,
+    body,
+    purpose: "keyword_reply",
+    isReply: true,
+    dedupeKey: `reply:${inbound.id}`,
+  });
+}
+
+/** Monday 00:00 in the expert's zone, as an instant (close enough across a DST change for a weekly total). */
+function startOfLocalWeek(now: Date, zone: string): Date {
+  const { day, minute } = localTime(now, zone);
+  const minutesIntoWeek = WEEKDAYS.indexOf(day) * 24 * 60 + minute;
+  return new Date(now.getTime() - minutesIntoWeek * 60_000 - (now.getUTCSeconds() * 1000 + now.getUTCMilliseconds()));
+}
+
+async function expertStatusReply(tx: Tx, expert: Expert, now: Date, currency: string): Promise<string> {
+  const [openOffers, openSessions, earned] = await Promise.all([
+    tx.offer.count({ where: { expertId: expert.id, status: "pending" } }),
+    tx.session.count({ where: { expertId: expert.id, status: { not: "ended" } } }),
+    tx.ledgerEntry.aggregate({
+      where: { expertId: expert.id, kind: "session_earning", createdAt: { gte: startOfLocalWeek(now, expert.timeZone) } },
+      _sum: { amountMinor: true },
+    }),
+  ]);
+  return statusText({
+    status: expert.status,
+    paused: expert.paused,
+    openOffers,
+    openSessions,
+    earnedThisWeek: formatMoney(earned._sum.amountMinor ?? 0, currency),
+  });
+}
+
+/** The expert's keywords. Returns the reply text, or null for none. */
+async function actOnExpert(deps: InboundDeps, tx: Tx, expert: Expert, intent: InboundIntent, shop: { name: string; currency: string }) {
+  const now = deps.clock.now();
+  switch (intent.kind) {
+    case "join": {
+      if (expert.status === "suspended") return copy.suspended(shop.name);
+      const wasActive = expert.status === "active";
+      const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, "phone_verified");
+      await tx.expert.update({
+        where: { id: expert.id },
+        data: { status, ...(expert.phoneVerifiedAt ? {} : { phoneVerifiedAt: now }) },
+      });
+      return wasActive ? copy.alreadyJoined : copy.joined(shop.name);
+    }
+    case "available":
+    case "pause": {
+      if (expert.status === "invited") return copy.notJoinedYet;
+      if (expert.status === "suspended") return copy.suspended(shop.name);
+      await tx.expert.update({ where: { id: expert.id }, data: { paused: intent.kind === "pause" } });
+      return intent.kind === "pause" ? copy.paused : copy.available;
+    }
+    case "status":
+      return expertStatusReply(tx, expert, now, shop.currency);
+    case "help":
+      return copy.help({ shopName: shop.name, contact: deps.config.SUPPORT_CONTACT });
+    case "offer-reply": {
+      // Accepting and declining are the routing module's; until an offer with
+      // this code is open for the expert there is nothing to accept.
+      const offer = await tx.offer.findFirst({ where: { expertId: expert.id, code: intent.code, status: "pending" } });
+      return offer ? null : copy.noSuchOffer(intent.code);
+    }
+    case "end-session":
+    case "rating":
+      return (await tx.session.count({ where: { expertId: expert.id, status: { not: "ended" } } })) > 0 ? null : copy.noOpenSession;
+    case "text":
+      return copy.hint(expert.status);
+    case "opt-out":
+    case "opt-in":
+      return null; // handled before we get here
+  }
+}
+
+export async function handleInboundSms(deps: InboundDeps, messageId: string): Promise<void> {
+  const { prisma, logger } = deps;
+  const inbound = await prisma.message.findUnique({ where: { id: messageId } });
+  if (!inbound || inbound.direction !== "inbound") return;
+  const line = await prisma.phoneNumber.findUnique({ where: { e164: inbound.to }, include: { shop: true } });
+  if (!line?.shop) {
+    logger.warn({ messageId }, "inbound text to a number that is no shop's expert line; ignored");
+    return;
+  }
+  const shop = line.shop;
+  const intent = parseInbound(inbound.body);
+
+  await prisma.$transaction(async (tx) => {
+    // STOP is per number pair. Twilio has already blocked the pair and sent
+    // its one confirmation; we record it so we never even try to send, and
+    // then stay silent. START/UNSTOP (and YES, a Twilio opt-in word) lift it.
+    if (intent.kind === "opt-out") {
+      await tx.optOut.createMany({ data: [{ phone: inbound.from, platformNumber: inbound.to }], skipDuplicates: true });
+      return;
+    }
+    if (intent.kind === "opt-in" || intent.kind === "join") {
+      await tx.optOut.deleteMany({ where: { phone: inbound.from, platformNumber: inbound.to } });
+      if (intent.kind === "opt-in") return;
+    }
+
+    // Row lock: two quick texts (OFF, ON) from one expert apply in order.
+    await tx.$queryRaw`SELECT id FROM "Expert" WHERE "shopId" = ${shop.id}::uuid AND phone = ${inbound.from} FOR UPDATE`;
+    const expert = await tx.expert.findUnique({ where: { shopId_phone: { shopId: shop.id, phone: inbound.from } } });
+    if (!expert) {
+      // A customer texting the line: question intake by SMS arrives with the questions module.
+      if (intent.kind === "help") await reply(tx, inbound, shop.id, copy.help({ shopName: shop.name, contact: deps.config.SUPPORT_CONTACT }));
+      else await reply(tx, inbound, shop.id, copy.customerHint(shop.name));
+      return;
+    }
+    const text = await actOnExpert(deps, tx, expert, intent, shop);
+    if (text) await reply(tx, inbound, shop.id, text);
+  });
+}

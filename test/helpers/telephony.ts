@@ -1,0 +1,97 @@
+/**
+ * The app, its workers and the Twilio sandbox wired together as in
+ * development: the SDK talks HTTP to the sandbox, the sandbox delivers signed
+ * webhooks into the app. `settle()` waits until every queued job, outbox row
+ * and sandbox callback has run.
+ */
+import { Queue } from "bullmq";
+import { afterAll, beforeAll } from "vitest";
+import { createRedis } from "../../src/deps.js";
+import { QUEUES } from "../../src/jobs/define.js";
+import { createTwilioSandbox, type TwilioSandbox } from "../../src/sandbox/twilio/server.js";
+import type { WebhookSender } from "../../src/sandbox/twilio/transport.js";
+import { startWorkers, type RunningWorkers } from "../../src/workers.js";
+import { createTestContext, type TestContext } from "./context.js";
+import { testConfig } from "./config.js";
+
+export interface TelephonyContext extends TestContext {
+  sandbox: TwilioSandbox;
+  /** Waits until nothing is left to do (jobs, outbox, callbacks). */
+  settle: () => Promise<void>;
+  /** A simulated phone texts a platform number, then everything settles. */
+  text: (from: string, to: string, body: string) => Promise<void>;
+  /** Bodies the phone received, oldest first. */
+  inbox: (phone: string) => string[];
+}
+
+export function useTelephonyContext(config: Record<string, string> = {}): () => TelephonyContext {
+  let context: (TelephonyContext & { close(): Promise<void> }) | undefined;
+  let workers: RunningWorkers | undefined;
+  let queue: Queue | undefined;
+
+  beforeAll(async () => {
+    const base = testConfig();
+    let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
+    const sandbox = await createTwilioSandbox({
+      accountSid: base.TWILIO_ACCOUNT_SID,
+      authToken: base.TWILIO_AUTH_TOKEN,
+      clock: { now: () => new Date() },
+      sender: (request) => deliver(request),
+    });
+    const url = await sandbox.app.listen({ port: 0, host: "127.0.0.1" });
+    const inner = await createTestContext({ config: { TWILIO_API_BASE_URL: url, SMS_MESSAGES_PER_SECOND: "100", ...config } });
+    deliver = async ({ url: target, method, params, headers }) => {
+      const { pathname, search } = new URL(target);
+      const response = await inner.app.inject({
+        method,
+        url: `${pathname}${search}`,
+        headers,
+        ...(method === "POST" ? { payload: new URLSearchParams(params).toString() } : {}),
+      });
+      return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
+    };
+    workers = await startWorkers(inner.deps);
+    queue = new Queue(QUEUES.telephony, { connection: createRedis(base.REDIS_URL, "worker"), prefix: inner.deps.queuePrefix });
+
+    const settle = async () => {
+      let quietRounds = 0;
+      for (let round = 0; round < 400 && quietRounds < 3; round++) {
+        await sandbox.idle();
+        const counts = await queue!.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+        const outbox = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null } });
+        const busy = Object.values(counts).reduce((sum, count) => sum + count, 0) + outbox;
+        quietRounds = busy === 0 ? quietRounds + 1 : 0;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (quietRounds < 3) throw new Error("telephony did not settle within 10 s");
+    };
+
+    context = {
+      ...inner,
+      sandbox,
+      settle,
+      async text(from, to, body) {
+        await sandbox.messaging.receive(from, to, body);
+        await settle();
+      },
+      inbox(phone) {
+        return (sandbox.state.phones.get(phone)?.messages ?? []).filter((message) => message.direction === "received").map((message) => message.body);
+      },
+      async close() {
+        await workers?.close();
+        await queue?.close();
+        await inner.close();
+        await sandbox.app.close();
+      },
+    };
+  });
+
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  return () => {
+    if (!context) throw new Error("telephony context used outside a test");
+    return context;
+  };
+}
