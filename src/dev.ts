@@ -1,16 +1,43 @@
 /**
- * Development: the api and the workers in one process (`npm run dev` runs
- * this under `tsx watch`, so saving a file restarts both). Production runs
- * them as separate processes (dist/server.js, dist/worker.js).
+ * Development: the api, the workers and (with SANDBOX_ENABLED) the Twilio
+ * sandbox in one process. `npm run dev` runs this under `tsx watch`, so
+ * saving a file restarts everything (the sandbox's phones start empty
+ * again). Production runs api and workers as separate processes.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createDeps } from "./deps.js";
+import { webhookUrls } from "./modules/telephony/numbers.js";
+import { newSid } from "./sandbox/twilio/sids.js";
+import { createTwilioSandbox, type TwilioSandbox } from "./sandbox/twilio/server.js";
+import { httpSender } from "./sandbox/twilio/transport.js";
 import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
 const deps = createDeps(config);
+const appOrigin = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.PORT}`;
+
+let sandbox: TwilioSandbox | undefined;
+if (config.SANDBOX_ENABLED === "true") {
+  if (!config.TWILIO_API_BASE_URL) {
+    console.error("config: SANDBOX_ENABLED needs TWILIO_API_BASE_URL (where the sandbox listens, e.g. http://127.0.0.1:3001)");
+    process.exit(1);
+  }
+  const where = new URL(config.TWILIO_API_BASE_URL);
+  sandbox = await createTwilioSandbox({
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    clock: deps.clock,
+    // Signed for PUBLIC_BASE_URL, delivered to this process.
+    sender: httpSender(appOrigin),
+  });
+  // The sandbox forgets everything on restart; the numbers the database knows were bought before.
+  for (const number of await deps.prisma.phoneNumber.findMany()) {
+    sandbox.state.own(number.e164, webhookUrls(config.PUBLIC_BASE_URL), number.twilioSid ?? newSid("PN"));
+  }
+  await sandbox.app.listen({ port: Number(where.port || 80), host: where.hostname });
+}
 const app = await buildApp(deps);
 const workers = await startWorkers(deps);
 
@@ -20,6 +47,7 @@ async function stop(): Promise<void> {
   stopping = true;
   setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
   await app.close();
+  await sandbox?.app.close();
   await workers.close();
   await deps.close();
   process.exit(0);
@@ -39,6 +67,7 @@ console.log(`
   API          ${base}
   Docs         ${base}/docs
   Health       ${base}/readyz
+  Phones       ${sandbox ? `${config.TWILIO_API_BASE_URL}/sandbox   (the Twilio sandbox: simulated phones)` : "(real Twilio)"}
   Admin key    ${config.ADMIN_API_KEY}   (from .env)
   Demo shop    ${demo ? demo.apiKey : "(run npm run db:seed)"}
 

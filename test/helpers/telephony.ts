@@ -57,9 +57,16 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
       let quietRounds = 0;
       for (let round = 0; round < 400 && quietRounds < 3; round++) {
         await sandbox.idle();
-        const counts = await queue!.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+        const counts = await queue!.getJobCounts("waiting", "active", "prioritized", "waiting-children");
+        // Delayed jobs count only when due soon: a message held for quiet hours is settled, not busy.
+        // BullMQ scores the delayed set as runAt * 0x1000 + counter.
+        const dueSoon = await inner.deps.redis.zcount(
+          `${inner.deps.queuePrefix}:${QUEUES.telephony}:delayed`,
+          0,
+          (Date.now() + 3_000) * 0x1000,
+        );
         const outbox = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null } });
-        const busy = Object.values(counts).reduce((sum, count) => sum + count, 0) + outbox;
+        const busy = Object.values(counts).reduce((sum, count) => sum + count, 0) + outbox + dueSoon;
         quietRounds = busy === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

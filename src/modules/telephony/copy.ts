@@ -23,6 +23,8 @@ export const copy = {
   help: (input: { shopName: string; contact: string }) =>
     `${PROGRAM_NAME} for ${input.shopName}: paid answers to customers' product questions. ` +
     `Msg frequency varies. Msg&data rates may apply. Help: ${input.contact}. Reply STOP to opt out.`,
+  optedOut: (shopName: string) =>
+    `You're unsubscribed from ${shopName}'s expert line and won't get more messages. Reply START to resubscribe.`,
   noSuchOffer: (code: string) => `There's no open question with code ${code}. Reply STATUS to see yours.`,
   noOpenSession: "You have no conversation open right now.",
   hint: (status: "invited" | "active" | "suspended") =>

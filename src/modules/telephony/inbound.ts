@@ -9,8 +9,8 @@ import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { nextExpertStatus } from "../experts/expert-state.js";
 import { copy, statusText } from "./copy.js";
-import { parseInbound, type InboundIntent } from "./keywords.js";
-import { queueSms } from "./sms.js";
+import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
+import { OPT_OUT_CONFIRMATION, queueSms } from "./sms.js";
 
 type InboundDeps = Pick<Deps, "prisma" | "clock" | "config" | "logger">;
 type Tx = Prisma.TransactionClient;
@@ -111,7 +111,19 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
     // its one confirmation; we record it so we never even try to send, and
     // then stay silent. START/UNSTOP (and YES, a Twilio opt-in word) lift it.
     if (intent.kind === "opt-out") {
-      await tx.optOut.createMany({ data: [{ phone: inbound.from, platformNumber: inbound.to }], skipDuplicates: true });
+      const { count } = await tx.optOut.createMany({ data: [{ phone: inbound.from, platformNumber: inbound.to }], skipDuplicates: true });
+      // Words Twilio does not act on get our one confirmation (sent past the opt-out: it confirms it).
+      if (count === 1 && !TWILIO_HANDLED_OPT_OUTS.includes(intent.keyword)) {
+        await queueSms(tx, {
+          shopId: shop.id,
+          from: inbound.to,
+          to: inbound.from,
+          body: copy.optedOut(shop.name),
+          purpose: OPT_OUT_CONFIRMATION,
+          isReply: true,
+          dedupeKey: `reply:${inbound.id}`,
+        });
+      }
       return;
     }
     if (intent.kind === "opt-in" || intent.kind === "join") {

@@ -14,7 +14,7 @@ import { inviteText } from "./copy.js";
 import { handleInboundSms } from "./inbound.js";
 import { createNumberService, webhookUrls } from "./numbers.js";
 import { quietHoursEnd } from "./quiet-hours.js";
-import { queueSms, SEND_SMS } from "./sms.js";
+import { OPT_OUT_CONFIRMATION, queueSms, SEND_SMS } from "./sms.js";
 
 export const EXPERT_INVITE = "expert-invite";
 export const HANDLE_INBOUND_SMS = "handle-inbound-sms";
@@ -45,7 +45,7 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: Tel
       const optedOut = await prisma.optOut.findUnique({
         where: { phone_platformNumber: { phone: message.to, platformNumber: message.from } },
       });
-      if (optedOut) {
+      if (optedOut && message.purpose !== OPT_OUT_CONFIRMATION) {
         await prisma.message.update({ where: { id: messageId }, data: { status: "failed", errorCode: UNSUBSCRIBED_RECIPIENT } });
         return;
       }

@@ -11,6 +11,12 @@ const OFFER_CODE = `[${OFFER_CODE_ALPHABET}]{3}`;
 
 /** The carrier-standard opt-out words (Twilio's defaults plus the CTIA's newer ones). */
 export const OPT_OUT_KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"] as const;
+/**
+ * The ones Twilio itself acts on for long codes: it blocks the pair and sends
+ * the confirmation. REVOKE and OPTOUT are newer and not confirmed to be
+ * handled by Twilio, so for those we confirm ourselves.
+ */
+export const TWILIO_HANDLED_OPT_OUTS: readonly string[] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
 export const OPT_IN_KEYWORDS = ["START", "UNSTOP"] as const;
 
 export type InboundIntent =

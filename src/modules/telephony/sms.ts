@@ -8,6 +8,8 @@ import { QUEUES } from "../../jobs/define.js";
 import { enqueue } from "../outbox/outbox.js";
 
 export const SEND_SMS = "send-sms";
+/** The one message allowed past an opt-out: the confirmation of that opt-out. */
+export const OPT_OUT_CONFIRMATION = "opt_out_confirmation";
 
 export interface OutboundSms {
   shopId: string | null;

@@ -91,5 +91,19 @@ export function registerPhoneApi(app: FastifyInstance, { state, messaging, voice
     return state.settings;
   });
 
+  app.post("/sandbox/api/faults", async (request) => {
+    const fault = parse(
+      z.object({
+        status: z.number().int().min(400).max(599),
+        code: z.number().int().default(20500),
+        message: z.string().default("Injected failure"),
+        count: z.number().int().min(1).max(100).default(1),
+      }),
+      request.body,
+    );
+    state.faults.push(fault);
+    return state.faults;
+  });
+
   app.get("/sandbox/api/events", async () => state.events.slice(-200));
 }

@@ -103,6 +103,13 @@ export async function registerTwilioRest(
         state.log("contract-violation", { method: request.method, path, violations: messages });
         return twilioError(reply, 400, 21201, `Request does not match the API: ${messages.join("; ")}`);
       }
+      const fault = state.faults[0];
+      if (fault) {
+        fault.count -= 1;
+        if (fault.count <= 0) state.faults.shift();
+        state.log("fault-injected", { method: request.method, path, status: fault.status });
+        return twilioError(reply, fault.status, fault.code, fault.message);
+      }
       const accountSid = (request.params as { AccountSid?: string }).AccountSid;
       if (accountSid && accountSid !== state.accountSid) return twilioError(reply, 404, 20404, "The requested resource was not found");
     });

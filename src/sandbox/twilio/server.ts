@@ -43,7 +43,8 @@ export async function createTwilioSandbox(options: TwilioSandboxOptions): Promis
     behaviorOf: (number) => (state.numbers.has(number) ? undefined : state.phone(number).voice),
     voiceUrlOf: (number) => {
       const owned = state.numbers.get(number);
-      return owned?.voiceUrl ? { url: owned.voiceUrl, method: owned.voiceMethod } : undefined;
+      if (!owned?.voiceUrl) return undefined;
+      return { url: owned.voiceUrl, method: owned.voiceMethod, ...(owned.statusCallback ? { statusCallback: owned.statusCallback } : {}) };
     },
     log: (event) => state.log(`call-${event.type}`, { ...event }),
   });

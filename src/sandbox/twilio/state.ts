@@ -68,6 +68,8 @@ export class SandboxState {
   /** Requests the project sent that the official spec forbids (tests expect none). */
   readonly contractViolations: { method: string; path: string; violations: string[] }[] = [];
   settings = { callbackOrder: "in-order" as CallbackOrder, autoReplies: true };
+  /** The next `count` REST requests fail like this (429 Too Many Requests, 500, ...), to exercise retries. */
+  faults: { status: number; code: number; message: string; count: number }[] = [];
   private nextNumber = 100;
 
   constructor(
@@ -98,7 +100,23 @@ export class SandboxState {
     return free;
   }
 
+  /** Marks a number as owned by the account (bought earlier, e.g. before a restart), with its webhooks. */
+  own(phoneNumber: string, urls: { sms: string; voice: string; callStatus: string }, sid: string): void {
+    this.numbers.set(phoneNumber, {
+      sid,
+      phoneNumber,
+      smsUrl: urls.sms,
+      smsMethod: "POST",
+      voiceUrl: urls.voice,
+      voiceMethod: "POST",
+      statusCallback: urls.callStatus,
+      dateCreated: this.clock.now(),
+    });
+    this.takeNumber(phoneNumber);
+  }
+
   takeNumber(number: string): void {
+    if (!number.startsWith("+1415555")) return;
     const suffix = Number(number.slice(-4));
     if (suffix >= this.nextNumber) this.nextNumber = suffix + 1;
   }

@@ -34,7 +34,7 @@ export interface CallHost {
   /** How the simulated phone at `number` treats an incoming call. Undefined: the number is not a simulated phone -> the call fails (status "failed"). */
   behaviorOf(number: string): PhoneBehavior | undefined;
   /** Numbers the platform owns (calls TO these numbers are inbound to the app; the host resolves their voice URL). */
-  voiceUrlOf(number: string): { url: string; method: "GET" | "POST" } | undefined;
+  voiceUrlOf(number: string): { url: string; method: "GET" | "POST"; statusCallback?: string } | undefined;
   /** Everything that happens, for the sandbox UI and tests. */
   log(event: CallEvent): void;
 }
@@ -270,8 +270,9 @@ export class VoiceEngine {
       to,
       from,
       phone: this.host.behaviorOf(from),
-      target: voice,
-      callback: undefined,
+      target: { url: voice.url, method: voice.method },
+      // The number's StatusCallback hears only "completed" for inbound calls.
+      callback: this.callbackFrom(voice.statusCallback, "POST", []),
       timeoutSeconds: 60,
       record: false,
       offsetMs: 0,
