@@ -43,6 +43,8 @@ COPY --chown=node:node --from=deps /app/node_modules ./node_modules
 COPY --chown=node:node --from=build /app/dist ./dist
 # dist/db/migrate.js reads ../../prisma/migrations, i.e. /app/prisma/migrations.
 COPY --chown=node:node prisma/migrations ./prisma/migrations
+# The Twilio contract subset, read by the sandbox (dist/dev.js) when it is used.
+COPY --chown=node:node contracts ./contracts
 
 # The seed writes .expertline/demo-shop.json relative to the working directory;
 # a named volume mounted here inherits this ownership when first created.
