@@ -22,6 +22,8 @@ export interface TelephonyContext extends TestContext {
   text: (from: string, to: string, body: string) => Promise<void>;
   /** Bodies the phone received, oldest first. */
   inbox: (phone: string) => string[];
+  /** Webhook answers by path that stand in for app routes a test needs (e.g. TwiML another module will own). */
+  fakeRoutes: Map<string, string>;
 }
 
 export function useTelephonyContext(config: Record<string, string> = {}): () => TelephonyContext {
@@ -32,6 +34,7 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
   beforeAll(async () => {
     const base = testConfig();
     let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
+    const fakeRoutes = new Map<string, string>();
     const sandbox = await createTwilioSandbox({
       accountSid: base.TWILIO_ACCOUNT_SID,
       authToken: base.TWILIO_AUTH_TOKEN,
@@ -42,6 +45,8 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
     const inner = await createTestContext({ config: { TWILIO_API_BASE_URL: url, SMS_MESSAGES_PER_SECOND: "100", ...config } });
     deliver = async ({ url: target, method, params, headers }) => {
       const { pathname, search } = new URL(target);
+      const fake = fakeRoutes.get(pathname);
+      if (fake !== undefined) return { status: 200, contentType: "text/xml", body: fake };
       const response = await inner.app.inject({
         method,
         url: `${pathname}${search}`,
@@ -77,6 +82,7 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
       ...inner,
       sandbox,
       settle,
+      fakeRoutes,
       async text(from, to, body) {
         await sandbox.messaging.receive(from, to, body);
         await settle();

@@ -212,10 +212,13 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
         },
       });
       if (count === 0 && !(await tx.call.findUnique({ where: { twilioSid: form.CallSid }, select: { id: true } }))) {
-        await tx.call.create({
+        // First news of this call (a callback can beat the code that placed it): a call from one of our numbers is ours.
+        const ours = await tx.phoneNumber.findUnique({ where: { e164: form.From }, select: { id: true } });
+        await tx.call.createMany({
+          skipDuplicates: true,
           data: {
             twilioSid: form.CallSid,
-            direction: "inbound",
+            direction: ours ? "outbound" : "inbound",
             from: form.From,
             to: form.To,
             status,
