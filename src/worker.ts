@@ -8,16 +8,24 @@ import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
 const deps = createDeps(config);
-const running = await startWorkers(deps);
+const starting = startWorkers(deps);
+
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) process.exit(1);
   stopping = true;
   deps.logger.info({ signal }, "worker shutting down: finishing running jobs");
   setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
-  await running.close();
-  await deps.close();
-  process.exit(0);
+  try {
+    await (await starting).close();
+    await deps.close();
+    process.exit(0);
+  } catch (error) {
+    deps.logger.error({ err: error }, "error during worker shutdown");
+    process.exit(1);
+  }
 };
+// Before anything can take a while: a signal that arrives during start-up still shuts down cleanly.
 process.on("SIGTERM", () => void stop("SIGTERM"));
 process.on("SIGINT", () => void stop("SIGINT"));
+await starting;

@@ -24,7 +24,9 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     startRunner({ ...common, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
   ];
 
-  const relay = createOutboxRelay({ ...common, prisma: deps.prisma, clock: deps.clock });
+  const relayConnection = createRedis(deps.config.REDIS_URL, "producer");
+  relayConnection.on("error", () => {}); // reported by the relay loop's own failures
+  const relay = createOutboxRelay({ ...common, connection: relayConnection, prisma: deps.prisma, clock: deps.clock });
   let running = true;
   const relayLoop = (async () => {
     while (running) {
@@ -45,6 +47,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       await relayLoop;
       await Promise.all(workers.map((worker) => worker.close()));
       await relay.close();
+      await relayConnection.quit();
       await maintenanceQueue.close();
       await connection.quit();
     },

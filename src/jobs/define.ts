@@ -19,6 +19,8 @@ export interface JobDefinition<Schema extends z.ZodType = z.ZodType> {
   payload: Schema;
   options?: Pick<JobsOptions, "attempts" | "backoff" | "removeOnComplete" | "removeOnFail">;
   handle(payload: z.output<Schema>, context: JobContext): Promise<void>;
+  /** Runs once when the last attempt has failed, to leave the rows it owns in an honest state. */
+  onGiveUp?(payload: z.output<Schema>, error: Error): Promise<void>;
 }
 
 export function defineJob<Schema extends z.ZodType>(definition: JobDefinition<Schema>): JobDefinition<Schema> {

@@ -44,9 +44,19 @@ export function startRunner({ queue, definitions, connection, prefix, logger, co
     },
     { connection, prefix, concurrency, autorun: true },
   );
-  worker.on("failed", (job, error) =>
-    logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"),
-  );
+  worker.on("failed", (job, error) => {
+    logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed");
+    const definition = job ? byName.get(job.name) : undefined;
+    const outOfAttempts = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (job && definition?.onGiveUp && outOfAttempts && !(error instanceof UnrecoverableError)) {
+      const parsed = definition.payload.safeParse(job.data);
+      if (parsed.success) {
+        definition.onGiveUp(parsed.data, error).catch((giveUpError: unknown) => {
+          logger.error({ queue, job: job.name, err: giveUpError }, "could not record giving up on a job");
+        });
+      }
+    }
+  });
   worker.on("error", (error) => logger.error({ queue, err: error }, "worker error"));
   return worker;
 }

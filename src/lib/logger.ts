@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { maskPhone } from "./phone.js";
 
 /**
@@ -21,6 +21,23 @@ const SECRET_PATHS = [
   ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
 const PHONE_PATHS = [...PHONE_FIELDS, ...PHONE_FIELDS.map((field) => `*.${field}`)];
+
+/**
+ * HTTP client errors (axios, under the Twilio SDK) carry the whole request:
+ * the Authorization header with the account's auth token, and the form body
+ * with phone numbers and message text. Keep what explains the failure.
+ */
+const REQUEST_CARRYING_FIELDS = ["config", "request", "response", "headers", "data", "body"];
+
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
+  for (const field of REQUEST_CARRYING_FIELDS) delete serialized[field];
+  if (serialized.cause instanceof Error) serialized.cause = serializeError(serialized.cause);
+  else if (typeof serialized.cause === "object" && serialized.cause !== null) {
+    for (const field of REQUEST_CARRYING_FIELDS) delete (serialized.cause as Record<string, unknown>)[field];
+  }
+  return serialized;
+}
 
 export interface LoggerSettings {
   level: string;
@@ -45,6 +62,7 @@ export function createLogger(options: LoggerSettings): Logger {
       },
     },
     serializers: {
+      err: serializeError,
       // Status-page tokens travel in the path; keep them out of access logs.
       req: (req: { method: string; url: string; id: string }) => ({
         method: req.method,

@@ -126,8 +126,9 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
       return payload;
     }
     const contentType = reply.getHeader("content-type");
-    await prisma.idempotencyRecord.update({
-      where: { id: recordId },
+    // updateMany: if a retry took the key over (we were presumed dead), there is nothing left to update.
+    await prisma.idempotencyRecord.updateMany({
+      where: { id: recordId, statusCode: null },
       data: {
         statusCode: reply.statusCode,
         contentType: typeof contentType === "string" ? contentType : null,

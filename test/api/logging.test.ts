@@ -49,7 +49,18 @@ describe("logging", () => {
     expect(response.statusCode).toBe(201);
     deps.logger.info({ expert: { phone }, apiKey: shop.apiKey, authToken: "tok" }, "something happened");
 
+    // An HTTP client error (as axios under the Twilio SDK throws) carries the request with its credentials.
+    const networkError = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), {
+      code: "ECONNREFUSED",
+      config: { headers: { Authorization: "Basic QUMwMDAwOnN1cGVyc2VjcmV0" }, data: `To=${encodeURIComponent(phone)}&Body=hi` },
+      request: { path: "/2010-04-01/Accounts/AC0/Messages.json" },
+    });
+    deps.logger.warn({ err: networkError }, "job failed");
+
     const text = JSON.stringify(lines);
+    expect(text).not.toContain("QUMwMDAwOnN1cGVyc2VjcmV0");
+    expect(text).not.toContain(encodeURIComponent(phone));
+    expect(text).toContain("ECONNREFUSED");
     expect(text).not.toContain(shop.apiKey);
     expect(text).not.toContain(phone);
     expect(text).not.toContain("tok\"");

@@ -6,12 +6,14 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testConfig } from "../helpers/config.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const tsx = path.join(root, "node_modules/.bin/tsx");
+// node with tsx's loader, not the tsx wrapper: the wrapper is a second process that races a
+// signal sent early in start-up and can exit 143 itself.
+const tsxLoader = pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href;
 // An empty working directory, so a developer's .env cannot leak in.
 const cwd = mkdtempSync(path.join(tmpdir(), "expertline-proc-"));
 
@@ -41,7 +43,11 @@ interface Started {
 }
 
 function start(entry: string, environment: Record<string, string>): Started {
-  const child = spawn(tsx, [path.join(root, entry)], { cwd, env: environment, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", tsxLoader, path.join(root, entry)], {
+    cwd,
+    env: environment,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];

@@ -4,6 +4,8 @@
  * and opt-out words Twilio does not handle are confirmed by us, once.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { createExpertService } from "../../src/modules/experts/service.js";
+import { handleInboundSms } from "../../src/modules/telephony/inbound.js";
 import { adminHeaders, nextPhone } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
 
@@ -73,5 +75,23 @@ describe("texting the expert line", () => {
     await text(stranger, line, "hello?");
     expect(inbox(stranger)).toHaveLength(1);
     expect(await deps.prisma.optOut.count({ where: { phone: stranger, platformNumber: line } })).toBe(1);
+  });
+});
+
+describe("texts handled out of order", () => {
+  it("OFF then ON leaves the expert available even when ON is processed first", async () => {
+    const { app, deps } = ctx();
+    const phone = nextPhone();
+    const created = await app.inject({ method: "POST", url: "/v1/experts", headers: shopHeaders, payload: { phone, name: "Bo", timeZone: "UTC" } });
+    await createExpertService(deps).verifyPhone(created.json().id);
+    const inbound = (body: string, at: Date) =>
+      deps.prisma.message.create({
+        data: { direction: "inbound", purpose: "inbound", from: phone, to: line, body, status: "received", createdAt: at },
+      });
+    const off = await inbound("OFF", new Date(Date.now() - 2_000));
+    const on = await inbound("ON", new Date(Date.now() - 1_000));
+    await handleInboundSms(deps, on.id);
+    await handleInboundSms(deps, off.id);
+    expect(await deps.prisma.expert.findUniqueOrThrow({ where: { id: created.json().id } })).toMatchObject({ paused: false });
   });
 });

@@ -153,3 +153,26 @@ describe("POST /twilio/status/call", () => {
     expect(await deps.prisma.call.findUniqueOrThrow({ where: { twilioSid: sid } })).toMatchObject({ status: "completed", durationSeconds: 42 });
   });
 });
+
+describe("webhook bodies that are signed but odd", () => {
+  it("never 500s on out-of-range numbers or NUL characters", async () => {
+    const { app, deps } = ctx();
+    const huge = await app.inject(signed("/twilio/status/call", { CallSid: "CA" + "9".repeat(32), CallStatus: "completed", CallDuration: "99999999999999" }));
+    expect(huge.statusCode).toBe(400);
+    const error = await app.inject(signed("/twilio/status/message", { MessageSid: "SM" + "9".repeat(32), MessageStatus: "failed", ErrorCode: "99999999999" }));
+    expect(error.statusCode).toBe(400);
+    const nul = await app.inject(signed("/twilio/sms", sms("SM" + "8".repeat(32), "hello\u0000there")));
+    expect(nul.statusCode).toBe(200);
+    expect((await deps.prisma.message.findUniqueOrThrow({ where: { twilioSid: "SM" + "8".repeat(32) } })).body).toBe("hellothere");
+  });
+
+  it("a voice request and a status callback for one new call at once both succeed", async () => {
+    const { app } = ctx();
+    const sid = "CA" + "7".repeat(32);
+    const [voice, status] = await Promise.all([
+      app.inject(signed("/twilio/voice", { CallSid: sid, From: DAN, To: LINE, CallStatus: "ringing" })),
+      app.inject(signed("/twilio/status/call", { CallSid: sid, From: DAN, To: LINE, CallStatus: "initiated" })),
+    ]);
+    expect([voice.statusCode, status.statusCode]).toEqual([200, 200]);
+  });
+});

@@ -32,13 +32,22 @@ export async function enqueue(tx: Prisma.TransactionClient, job: OutboxJob): Pro
 const KEEP_COMPLETED_SECONDS = 24 * 3600;
 
 export interface OutboxRelay {
-  /** Moves pending events to BullMQ; returns how many. Safe to call concurrently from many processes. */
+  /** Moves pending events to BullMQ; returns how many were published. Safe to run in many processes at once. */
   relayOnce(): Promise<number>;
   close(): Promise<void>;
 }
 
+const BATCH = 100;
+
+/**
+ * No transaction is held while Redis is written: rows are read, added to
+ * BullMQ (idempotent thanks to the job ids, so two relays racing on the same
+ * rows add each job once), then marked published. A crash in between only
+ * means the rows are added again later, which BullMQ ignores.
+ */
 export function createOutboxRelay(deps: {
   prisma: PrismaClient;
+  /** A fail-fast connection: with Redis down the relay should error and retry, not hang. */
   connection: Redis;
   prefix: string;
   clock: Clock;
@@ -47,23 +56,32 @@ export function createOutboxRelay(deps: {
   const queues = new Map<string, Queue>(
     Object.values(QUEUES).map((name) => [name, new Queue(name, { connection: deps.connection, prefix: deps.prefix })]),
   );
+  const unroutable = new Set<string>();
   return {
     async relayOnce() {
-      return deps.prisma.$transaction(async (tx) => {
-        // SKIP LOCKED: several relays (api fast path, each worker) share the table without waiting on each other.
-        const events = await tx.$queryRaw<{ id: string; topic: string; payload: Prisma.JsonObject; jobId: string; runAt: Date }[]>`
-          SELECT id, topic, payload, "jobId", "runAt" FROM "OutboxEvent"
-          WHERE "publishedAt" IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`;
-        if (events.length === 0) return 0;
-        const now = deps.clock.now();
-        for (const event of events) {
-          const [queueName, name] = event.topic.split("/");
-          const queue = queueName ? queues.get(queueName) : undefined;
-          if (!queue || !name) {
-            deps.logger.error({ topic: event.topic }, "outbox event for an unknown queue; left unpublished");
-            continue;
-          }
-          await queue.add(name, event.payload, {
+      const events = await deps.prisma.outboxEvent.findMany({
+        where: { publishedAt: null, ...(unroutable.size > 0 ? { id: { notIn: [...unroutable] } } : {}) },
+        orderBy: { id: "asc" },
+        take: BATCH,
+      });
+      if (events.length === 0) return 0;
+      const now = deps.clock.now();
+      const published: string[] = [];
+      const byQueue = new Map<Queue, Parameters<Queue["addBulk"]>[0]>();
+      for (const event of events) {
+        const [queueName, name] = event.topic.split("/");
+        const queue = queueName ? queues.get(queueName) : undefined;
+        if (!queue || !name) {
+          // A bug, not a transient failure: keep the row for a human, and stop picking it up.
+          unroutable.add(event.id);
+          deps.logger.error({ topic: event.topic, eventId: event.id }, "outbox event for an unknown queue; left unpublished");
+          continue;
+        }
+        const jobs = byQueue.get(queue) ?? [];
+        jobs.push({
+          name,
+          data: event.payload,
+          opts: {
             jobId: event.jobId,
             delay: Math.max(0, event.runAt.getTime() - now.getTime()),
             // Handlers decide what is permanent (UnrecoverableError); everything else is retried.
@@ -71,11 +89,16 @@ export function createOutboxRelay(deps: {
             backoff: { type: "exponential", delay: 1_000 },
             removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
             removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
-          });
-          await tx.outboxEvent.update({ where: { id: event.id }, data: { publishedAt: now } });
-        }
-        return events.length;
-      });
+          },
+        });
+        byQueue.set(queue, jobs);
+        published.push(event.id);
+      }
+      for (const [queue, jobs] of byQueue) await queue.addBulk(jobs);
+      if (published.length > 0) {
+        await deps.prisma.outboxEvent.updateMany({ where: { id: { in: published }, publishedAt: null }, data: { publishedAt: now } });
+      }
+      return published.length;
     },
     async close() {
       await Promise.all([...queues.values()].map((queue) => queue.close()));

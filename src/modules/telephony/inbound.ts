@@ -53,7 +53,12 @@ async function expertStatusReply(tx: Tx, expert: Expert, now: Date, currency: st
 }
 
 /** The expert's keywords. Returns the reply text, or null for none. */
-async function actOnExpert(deps: InboundDeps, tx: Tx, expert: Expert, intent: InboundIntent, shop: { name: string; currency: string }) {
+async function actOnExpert(
+  deps: InboundDeps,
+  tx: Tx,
+  input: { expert: Expert; intent: InboundIntent; inbound: Message; shop: { name: string; currency: string } },
+) {
+  const { expert, intent, inbound, shop } = input;
   const now = deps.clock.now();
   switch (intent.kind) {
     case "join": {
@@ -70,7 +75,12 @@ async function actOnExpert(deps: InboundDeps, tx: Tx, expert: Expert, intent: In
     case "pause": {
       if (expert.status === "invited") return copy.notJoinedYet;
       if (expert.status === "suspended") return copy.suspended(shop.name);
-      await tx.expert.update({ where: { id: expert.id }, data: { paused: intent.kind === "pause" } });
+      // Texts are handled in parallel: OFF then ON may be processed ON first. The later text wins.
+      if (expert.pausedChangedAt && expert.pausedChangedAt > inbound.createdAt) return null;
+      await tx.expert.update({
+        where: { id: expert.id },
+        data: { paused: intent.kind === "pause", pausedChangedAt: inbound.createdAt },
+      });
       return intent.kind === "pause" ? copy.paused : copy.available;
     }
     case "status":
@@ -140,7 +150,7 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
       else await reply(tx, inbound, shop.id, copy.customerHint(shop.name));
       return;
     }
-    const text = await actOnExpert(deps, tx, expert, intent, shop);
+    const text = await actOnExpert(deps, tx, { expert, intent, inbound, shop });
     if (text) await reply(tx, inbound, shop.id, text);
   });
 }

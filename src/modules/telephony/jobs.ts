@@ -8,6 +8,7 @@ import type { Deps } from "../../deps.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { reserveSendSlot } from "../../lib/send-slots.js";
+import { sha256Hex } from "../../lib/tokens.js";
 import { isRetryableTwilioError, isTwilioRestError, UNSUBSCRIBED_RECIPIENT } from "../../lib/twilio-errors.js";
 import { enqueue } from "../outbox/outbox.js";
 import { inviteText } from "./copy.js";
@@ -27,8 +28,20 @@ export async function enqueueExpertInvite(tx: Prisma.TransactionClient, expert: 
     queue: QUEUES.telephony,
     name: EXPERT_INVITE,
     payload: { expertId: expert.id, phone: expert.phone },
-    jobId: `invite-${expert.id}-${expert.phone.replace("+", "")}`,
+    // A hash, not the number: job ids end up in logs and Redis keys.
+    jobId: `invite-${expert.id}-${sha256Hex(expert.phone).slice(0, 16)}`,
   });
+}
+
+async function withRetries<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
 }
 
 export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: TelephonyDeps) {
@@ -75,6 +88,7 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: Tel
 
       const claimed = await prisma.message.updateMany({ where: { id: messageId, status: "queued" }, data: { status: "sending" } });
       if (claimed.count === 0) return;
+      let sid: string;
       try {
         const sent = await twilio.messages.create({
           to: message.to,
@@ -83,7 +97,7 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: Tel
           // Our id rides along, so a callback can be matched even if we crashed before storing the SID.
           statusCallback: `${statusCallback}?messageId=${message.id}`,
         });
-        await prisma.message.update({ where: { id: messageId }, data: { twilioSid: sent.sid } });
+        sid = sent.sid;
       } catch (error) {
         if (isTwilioRestError(error) && !isRetryableTwilioError(error)) {
           logger.warn({ messageId, code: error.code, status: error.status }, "twilio refused the message; not retrying");
@@ -93,10 +107,22 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: Tel
           }
           return;
         }
-        // Never processed by Twilio (429, 5xx, network): put it back and let BullMQ retry with backoff.
-        await prisma.message.update({ where: { id: messageId }, data: { status: "queued", sendAfter: null } });
+        // 429/5xx/network: Twilio did not accept it (a 5xx or a dropped connection can, rarely, hide an
+        // accepted message; its status callback then finds the row by our id). Put it back, only if
+        // nothing has moved it since, and let BullMQ retry with backoff.
+        await prisma.message.updateMany({
+          where: { id: messageId, status: "sending", twilioSid: null },
+          data: { status: "queued", sendAfter: null },
+        });
         throw error;
       }
+      // Sent: from here on, never send again. Recording the SID is retried on its own.
+      await withRetries(() => prisma.message.updateMany({ where: { id: messageId, twilioSid: null }, data: { twilioSid: sid } }));
+    },
+    /** Out of attempts (a long Twilio outage): say so on the row instead of leaving it queued forever. */
+    async onGiveUp({ messageId }) {
+      await prisma.message.updateMany({ where: { id: messageId, status: "queued" }, data: { status: "failed" } });
+      logger.error({ messageId }, "gave up sending a message after every retry");
     },
   });
 }

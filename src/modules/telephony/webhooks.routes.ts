@@ -60,10 +60,14 @@ const CALL_RANK: Record<CallStatus, number> = {
   canceled: 4,
 };
 
-const smsForm = z.object({ MessageSid: z.string().min(1), From: z.string().min(1), To: z.string().min(1), Body: z.string().default("") }).loose();
-const messageStatusForm = z
-  .object({ MessageSid: z.string().min(1), MessageStatus: z.string().min(1), ErrorCode: z.coerce.number().int().optional() })
+/** PostgreSQL int columns; a bigger number in a webhook is nonsense, not a reason for a 500. */
+const int4 = z.coerce.number().int().min(0).max(2_147_483_647);
+// PostgreSQL text cannot hold NUL; a message is still worth keeping without it.
+const text = z.string().transform((value) => value.replaceAll("\u0000", ""));
+const smsForm = z
+  .object({ MessageSid: z.string().min(1), From: z.string().min(1), To: z.string().min(1), Body: text.default("") })
   .loose();
+const messageStatusForm = z.object({ MessageSid: z.string().min(1), MessageStatus: z.string().min(1), ErrorCode: int4.optional() }).loose();
 const callForm = z
   .object({ CallSid: z.string().min(1), From: z.string().default(""), To: z.string().default(""), CallStatus: z.string().default("") })
   .loose();
@@ -148,10 +152,10 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     if (!parsed.success) return badForm(request, reply, parsed.error);
     const form = parsed.data;
     const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
-    await prisma.call.upsert({
-      where: { twilioSid: form.CallSid },
-      create: { twilioSid: form.CallSid, direction: "inbound", from: form.From, to: form.To, status: CALL_STATUS[form.CallStatus] ?? "ringing" },
-      update: {},
+    // A status callback for the same call may be creating the row right now: insert or leave it.
+    await prisma.call.createMany({
+      data: [{ twilioSid: form.CallSid, direction: "inbound", from: form.From, to: form.To, status: CALL_STATUS[form.CallStatus] ?? "ringing" }],
+      skipDuplicates: true,
     });
     const twiml = new twilio.twiml.VoiceResponse();
     if (!line?.shop) {
@@ -194,7 +198,7 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
   });
 
   app.post("/twilio/status/call", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = callForm.extend({ CallDuration: z.coerce.number().int().optional() }).safeParse(request.body);
+    const parsed = callForm.extend({ CallDuration: int4.optional() }).safeParse(request.body);
     if (!parsed.success) return badForm(request, reply, parsed.error);
     const form = parsed.data;
     const status = CALL_STATUS[form.CallStatus];

@@ -16,6 +16,9 @@ const TWILIO_OPT_IN = new Set(["START", "YES", "UNSTOP"]);
 const OPT_OUT_REPLY =
   "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.";
 const OPT_IN_REPLY = "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe.";
+/** Twilio answers HELP/INFO on long codes by default, besides forwarding it (so a user gets this and the app's reply). */
+const TWILIO_HELP = new Set(["HELP", "INFO"]);
+const HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply.";
 
 /** Carrier errors: 30003-30008 come back as "undelivered"; others as "failed". */
 const UNDELIVERED_CODES = new Set([30003, 30004, 30005, 30006, 30007, 30008]);
@@ -72,18 +75,18 @@ export class MessageDelivery {
     };
     this.state.messages.set(record.sid, record);
     this.state.log("message-sent", { sid: record.sid, from: record.from, to: record.to, body: record.body });
-    this.track(this.deliver(record));
-    return record;
+    // Answer "queued" first, as Twilio does; delivery and its callbacks come after the response.
+    this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.deliver(record)));
+    return { ...record };
   }
 
   private async deliver(record: MessageRecord): Promise<void> {
     const phone = this.state.phone(record.to);
-    const steps: { status: string; errorCode?: number }[] = [{ status: "sent" }];
-    if (phone.failWith) {
-      steps.push({ status: UNDELIVERED_CODES.has(phone.failWith) ? "undelivered" : "failed", errorCode: phone.failWith });
-    } else {
-      steps.push({ status: "delivered" });
-    }
+    // "failed" means it never left Twilio, so no "sent" before it; "undelivered" was sent, then lost.
+    const steps: { status: string; errorCode?: number }[] = [];
+    if (!phone.failWith) steps.push({ status: "sent" }, { status: "delivered" });
+    else if (UNDELIVERED_CODES.has(phone.failWith)) steps.push({ status: "sent" }, { status: "undelivered", errorCode: phone.failWith });
+    else steps.push({ status: "failed", errorCode: phone.failWith });
     const last = steps.at(-1);
     record.status = last?.status ?? "delivered";
     record.errorCode = last?.errorCode ?? null;
@@ -134,6 +137,8 @@ export class MessageDelivery {
       if (!wasBlocked && this.state.settings.autoReplies) this.autoReply(to, from, OPT_OUT_REPLY);
     } else if (TWILIO_OPT_IN.has(word) && this.state.blocked.delete(pair) && this.state.settings.autoReplies) {
       this.autoReply(to, from, OPT_IN_REPLY);
+    } else if (TWILIO_HELP.has(word) && !this.state.blocked.has(pair) && this.state.settings.autoReplies) {
+      this.autoReply(to, from, HELP_REPLY);
     }
     if (!owned.smsUrl) return { sid, answer: null };
     const params: Record<string, string> = {

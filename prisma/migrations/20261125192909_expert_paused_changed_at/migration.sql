@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Expert" ADD COLUMN     "pausedChangedAt" TIMESTAMPTZ(3);
