@@ -32,6 +32,8 @@ const configSchema = z.object({
   TWILIO_AUTO_PROVISION_NUMBERS: z.enum(["true", "false"]).optional(),
   /** Run the built-in Twilio sandbox in the development process (on TWILIO_API_BASE_URL's port). */
   SANDBOX_ENABLED: z.enum(["true", "false"]).default("false"),
+  /** Where the standalone sandbox (dist/sandbox.js, e.g. in docker compose) delivers webhooks: the api's address. */
+  SANDBOX_APP_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
   /** Who experts can reach for help; sent in HELP replies. */
   SUPPORT_CONTACT: z.string().min(3).default("support@expertline.example"),
   /** Body size limit for REST requests, in bytes. */

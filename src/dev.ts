@@ -8,10 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createDeps } from "./deps.js";
-import { webhookUrls } from "./modules/telephony/numbers.js";
-import { newSid } from "./sandbox/twilio/sids.js";
-import { createTwilioSandbox, type TwilioSandbox } from "./sandbox/twilio/server.js";
-import { httpSender } from "./sandbox/twilio/transport.js";
+import { startSandboxForApp } from "./sandbox/twilio/for-app.js";
+import type { TwilioSandbox } from "./sandbox/twilio/server.js";
 import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
@@ -20,23 +18,12 @@ const appOrigin = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOS
 
 let sandbox: TwilioSandbox | undefined;
 if (config.SANDBOX_ENABLED === "true") {
-  if (!config.TWILIO_API_BASE_URL) {
-    console.error("config: SANDBOX_ENABLED needs TWILIO_API_BASE_URL (where the sandbox listens, e.g. http://127.0.0.1:3001)");
+  try {
+    sandbox = await startSandboxForApp(deps, { appOrigin, host: new URL(config.TWILIO_API_BASE_URL ?? appOrigin).hostname });
+  } catch (error) {
+    console.error((error as Error).message);
     process.exit(1);
   }
-  const where = new URL(config.TWILIO_API_BASE_URL);
-  sandbox = await createTwilioSandbox({
-    accountSid: config.TWILIO_ACCOUNT_SID,
-    authToken: config.TWILIO_AUTH_TOKEN,
-    clock: deps.clock,
-    // Signed for PUBLIC_BASE_URL, delivered to this process.
-    sender: httpSender(appOrigin),
-  });
-  // The sandbox forgets everything on restart; the numbers the database knows were bought before.
-  for (const number of await deps.prisma.phoneNumber.findMany()) {
-    sandbox.state.own(number.e164, webhookUrls(config.PUBLIC_BASE_URL), number.twilioSid ?? newSid("PN"));
-  }
-  await sandbox.app.listen({ port: Number(where.port || 80), host: where.hostname });
 }
 const app = await buildApp(deps);
 const workers = await startWorkers(deps);
