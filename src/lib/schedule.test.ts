@@ -43,9 +43,9 @@ describe("quiet hours", () => {
   });
 
   it("apply in local time on both sides of a DST change", () => {
-    // 05:30 UTC is 00:30 EST before the change (quiet) and 01:30 EDT after (still quiet)...
+    // 05:30 UTC is 00:30 EST before the change: quiet.
     expect(isInQuietHours(quiet, "America/New_York", at("2026-03-07T05:30:00Z"))).toBe(true);
-    // ...while 11:30 UTC is 06:30 EST (quiet) before and 07:30 EDT (not quiet) after.
+    // 11:30 UTC is 06:30 EST before the change (quiet) but 07:30 EDT after it (not quiet).
     expect(isInQuietHours(quiet, "America/New_York", at("2026-03-07T11:30:00Z"))).toBe(true);
     expect(isInQuietHours(quiet, "America/New_York", at("2026-03-09T11:30:00Z"))).toBe(false);
   });

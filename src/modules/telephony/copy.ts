@@ -43,7 +43,13 @@ export function statusText(input: {
   earnedThisWeek: string;
 }): string {
   const availability =
-    input.status === "suspended" ? "Suspended by the shop" : input.paused ? "Paused (reply ON)" : "Available (reply OFF to pause)";
+    input.status === "invited"
+      ? "Not joined yet (reply YES to join)"
+      : input.status === "suspended"
+        ? "Suspended by the shop"
+        : input.paused
+          ? "Paused (reply ON)"
+          : "Available (reply OFF to pause)";
   return (
     `${availability}. Open offers: ${input.openOffers}. Conversations: ${input.openSessions}. ` +
     `Earned this week: ${input.earnedThisWeek}.`
