@@ -9,7 +9,13 @@ export type BodySpec =
   /** The same JSON body every time. */
   | { kind: "json"; json: string }
   /** A product with a sku unique to each request: `${prefix}-${sequence}`. */
-  | { kind: "uniqueSku"; prefix: string; name: string; tags: string[] };
+  | { kind: "uniqueSku"; prefix: string; name: string; tags: string[] }
+  /**
+   * Bodies built ahead of time, with their own headers (e.g. signed Twilio
+   * webhooks, so the load generator does no crypto): request `sequence` sends
+   * `items[sequence % items.length]`.
+   */
+  | { kind: "prebuilt"; contentType: string; items: { body: string; headers: Record<string, string> }[] };
 
 export interface Scenario {
   name: string;
@@ -66,16 +72,27 @@ interface Outcome {
   headers: Headers | null;
 }
 
-function bodyFor(spec: BodySpec | undefined, sequence: number): string | undefined {
+interface Payload {
+  body: string;
+  headers: Record<string, string>;
+}
+
+function payloadFor(spec: BodySpec | undefined, sequence: number): Payload | undefined {
   if (!spec) return undefined;
-  if (spec.kind === "json") return spec.json;
-  return JSON.stringify({ sku: `${spec.prefix}-${sequence}`, name: spec.name, tags: spec.tags });
+  const json = { "content-type": "application/json" };
+  if (spec.kind === "json") return { body: spec.json, headers: json };
+  if (spec.kind === "uniqueSku") {
+    return { body: JSON.stringify({ sku: `${spec.prefix}-${sequence}`, name: spec.name, tags: spec.tags }), headers: json };
+  }
+  const item = spec.items[sequence % spec.items.length];
+  if (!item) throw new Error("a prebuilt body spec needs at least one item");
+  return { body: item.body, headers: { ...item.headers, "content-type": spec.contentType } };
 }
 
 async function send(baseUrl: string, scenario: Scenario, sequence: number): Promise<Outcome> {
-  const body = bodyFor(scenario.body, sequence);
-  const headers: Record<string, string> = { ...scenario.headers };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  const payload = payloadFor(scenario.body, sequence);
+  const body = payload?.body;
+  const headers: Record<string, string> = { ...scenario.headers, ...payload?.headers };
   try {
     const response = await fetch(`${baseUrl}${scenario.path}`, {
       method: scenario.method,

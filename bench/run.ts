@@ -6,19 +6,20 @@
  *
  *   npm run bench
  *   BENCH_REQUESTS=500 BENCH_CONCURRENCY=8 npm run bench
+ *   npm run bench -- telephony     (bench/telephony.ts: Twilio webhooks and SMS round trips)
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import os from "node:os";
-import { Worker } from "node:worker_threads";
 import { buildApp, type App } from "../src/app.js";
 import { ensureDatabase } from "../src/db/migrate.js";
 import { createDeps, type Deps } from "../src/deps.js";
 import { toE164 } from "../src/lib/phone.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
 import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
-import type { LoadInput, LoadMessage, Scenario, ScenarioResult } from "./load.js";
+import { assertLocal, boundedInt, fixed, runLoad, withTimeout } from "./common.js";
+import type { Scenario, ScenarioResult } from "./load.js";
 
 const startedAt = Date.now();
 /** No new request starts after this; the run then cleans up and exits. */
@@ -46,28 +47,8 @@ const TAGS = [
 ] as const;
 const FILTER_TAG = "mash-ph";
 
-function boundedInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === "" ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not ${raw}`);
-  }
-  return value;
-}
 
-function assertLocal(name: string, url: string) {
-  const host = new URL(url).hostname;
-  if (host !== "127.0.0.1" && host !== "localhost") {
-    throw new Error(`${name} must point at 127.0.0.1 for the benchmark, not ${host}`);
-  }
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms).unref()),
-  ]);
-}
 
 /** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 1000. */
 function seedPhones(count: number): string[] {
@@ -155,35 +136,7 @@ function scenarios(apiKey: string, runId: string): Scenario[] {
 }
 
 /** Runs the scenarios in a worker thread (TypeScript loaded through tsx), collecting results. */
-async function runLoad(input: LoadInput): Promise<{ results: ScenarioResult[]; error: string | null }> {
-  const tsxApi = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./load-worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: input });
-  const results: ScenarioResult[] = [];
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (error: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(kill);
-      void worker.terminate().finally(() => resolve({ results, error }));
-    };
-    const kill = setTimeout(() => finish("the load worker overran its time budget and was stopped"), WORKER_KILL_AT - Date.now());
-    worker.on("message", (message: LoadMessage) => {
-      if (message.type === "result") {
-        results.push(message.result);
-        console.error(`  done: ${message.result.name}`);
-      } else finish(message.type === "failed" ? message.error : null);
-    });
-    worker.on("error", (error) => finish(error.stack ?? error.message));
-    worker.on("exit", (code) => finish(code === 0 ? null : `the load worker exited with code ${code}`));
-  });
-}
 
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "-";
-}
 
 function printReport(results: ScenarioResult[], seedMs: number) {
   const columns = ["scenario", "requests", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"];
@@ -256,7 +209,7 @@ async function main(): Promise<number> {
     const seedMs = performance.now() - seedStarted;
 
     console.error(`running the scenarios: ${REQUESTS} requests each at concurrency ${CONCURRENCY}`);
-    const { results, error } = await runLoad({ baseUrl, scenarios: scenarios(shop.key, runId), deadline: LOAD_DEADLINE });
+    const { results, error } = await runLoad({ baseUrl, scenarios: scenarios(shop.key, runId), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
     printReport(results, seedMs);
     if (error) {
       console.error(`load generator failed: ${error}`);
@@ -274,17 +227,26 @@ async function main(): Promise<number> {
   }
 }
 
-setTimeout(() => {
-  console.error("benchmark did not finish within its time budget; exiting");
-  process.exit(2);
-}, HARD_EXIT_AT - Date.now()).unref();
+const which = process.argv[2];
+if (which === "telephony") {
+  // `npm run bench -- telephony`: the webhook and SMS round-trip benchmark instead (it keeps its own time budget).
+  await import("./telephony.js");
+} else if (which !== undefined && which !== "api") {
+  console.error(`unknown benchmark ${which}: use "npm run bench" (REST API) or "npm run bench -- telephony"`);
+  process.exitCode = 1;
+} else {
+  setTimeout(() => {
+    console.error("benchmark did not finish within its time budget; exiting");
+    process.exit(2);
+  }, HARD_EXIT_AT - Date.now()).unref();
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -14,9 +14,17 @@ local slot = math.max(now, next)
 redis.call("SET", KEYS[1], slot + interval, "PX", interval * 2 + (slot - now))
 return slot - now`;
 
+export interface SendSlotRequest {
+  sender: string;
+  messagesPerSecond: number;
+  nowMs: number;
+  /** Key namespace (the deployment's queue prefix), so separate deployments or test runs never share a rate. */
+  prefix: string;
+}
+
 /** Milliseconds until `sender` may send; the slot is taken either way. */
-export async function reserveSendSlot(redis: Redis, sender: string, messagesPerSecond: number, nowMs: number): Promise<number> {
+export async function reserveSendSlot(redis: Redis, { sender, messagesPerSecond, nowMs, prefix }: SendSlotRequest): Promise<number> {
   const interval = Math.max(1, Math.round(1000 / messagesPerSecond));
-  const wait = await redis.eval(RESERVE, 1, `send-slot:${sender}`, String(nowMs), String(interval));
+  const wait = await redis.eval(RESERVE, 1, `${prefix}:send-slot:${sender}`, String(nowMs), String(interval));
   return Number(wait);
 }

@@ -147,10 +147,13 @@ describe("per-sender throughput", () => {
     const now = Date.now();
     const sender = `+1415555${String(now % 10_000).padStart(4, "0")}`;
     const waits = [];
-    for (let index = 0; index < 4; index++) waits.push(await reserveSendSlot(deps.redis, sender, 2, now));
+    const reserve = (from: string, nowMs: number, prefix = deps.queuePrefix) =>
+      reserveSendSlot(deps.redis, { sender: from, messagesPerSecond: 2, nowMs, prefix });
+    for (let index = 0; index < 4; index++) waits.push(await reserve(sender, now));
     expect(waits).toEqual([0, 500, 1000, 1500]);
-    expect(await reserveSendSlot(deps.redis, `${sender}9`, 2, now)).toBe(0);
+    expect(await reserve(`${sender}9`, now)).toBe(0);
+    expect(await reserve(sender, now, `${deps.queuePrefix}-other`)).toBe(0); // another deployment's rate
     // later, the slots have passed
-    expect(await reserveSendSlot(deps.redis, sender, 2, now + 5_000)).toBe(0);
+    expect(await reserve(sender, now + 5_000)).toBe(0);
   });
 });

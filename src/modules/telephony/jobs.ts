@@ -20,7 +20,7 @@ import { OPT_OUT_CONFIRMATION, queueSms, SEND_SMS } from "./sms.js";
 export const EXPERT_INVITE = "expert-invite";
 export const HANDLE_INBOUND_SMS = "handle-inbound-sms";
 
-type TelephonyDeps = Pick<Deps, "prisma" | "redis" | "twilio" | "config" | "clock" | "logger">;
+type TelephonyDeps = Pick<Deps, "prisma" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
 
 /** Called in the transaction that creates an expert or changes their phone. */
 export async function enqueueExpertInvite(tx: Prisma.TransactionClient, expert: { id: string; phone: string }) {
@@ -44,7 +44,7 @@ async function withRetries<T>(work: () => Promise<T>, attempts = 5): Promise<T> 
   }
 }
 
-export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: TelephonyDeps) {
+export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queuePrefix }: TelephonyDeps) {
   const statusCallback = webhookUrls(config.PUBLIC_BASE_URL).messageStatus;
   return defineJob({
     name: SEND_SMS,
@@ -76,7 +76,12 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger }: Tel
 
       // Throughput: reserve this sender's next slot once, remember it on the row.
       if (!message.sendAfter) {
-        const wait = await reserveSendSlot(redis, message.from, config.SMS_MESSAGES_PER_SECOND, now.getTime());
+        const wait = await reserveSendSlot(redis, {
+          sender: message.from,
+          messagesPerSecond: config.SMS_MESSAGES_PER_SECOND,
+          nowMs: now.getTime(),
+          prefix: queuePrefix,
+        });
         if (wait > 0) {
           const sendAfter = new Date(now.getTime() + wait);
           await prisma.message.update({ where: { id: messageId }, data: { sendAfter } });

@@ -141,27 +141,7 @@ export class MessageDelivery {
       this.autoReply(to, from, HELP_REPLY);
     }
     if (!owned.smsUrl) return { sid, answer: null };
-    const params: Record<string, string> = {
-      ToCountry: "US",
-      ToState: "CA",
-      SmsMessageSid: sid,
-      NumMedia: "0",
-      ToCity: "",
-      FromZip: "",
-      SmsSid: sid,
-      FromState: "",
-      SmsStatus: "received",
-      FromCity: "",
-      Body: body,
-      FromCountry: "US",
-      To: to,
-      ToZip: "",
-      NumSegments: String(segments(body)),
-      MessageSid: sid,
-      AccountSid: this.state.accountSid,
-      From: from,
-      ApiVersion: "2010-04-01",
-    };
+    const params = inboundSmsParams({ accountSid: this.state.accountSid, sid, from, to, body });
     const answer = await this.sender(signedWebhook(this.state.authToken, { url: owned.smsUrl, method: owned.smsMethod, params }));
     this.state.log("sms-webhook", { sid, answer: answer.status });
     return { sid, answer: answer.status };
@@ -182,6 +162,31 @@ export class MessageDelivery {
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
+}
+
+/** The parameters of Twilio's inbound-SMS webhook (geo fields empty, as they often are). */
+export function inboundSmsParams(input: { accountSid: string; sid: string; from: string; to: string; body: string }): Record<string, string> {
+  return {
+    ToCountry: "US",
+    ToState: "CA",
+    SmsMessageSid: input.sid,
+    NumMedia: "0",
+    ToCity: "",
+    FromZip: "",
+    SmsSid: input.sid,
+    FromState: "",
+    SmsStatus: "received",
+    FromCity: "",
+    Body: input.body,
+    FromCountry: "US",
+    To: input.to,
+    ToZip: "",
+    NumSegments: String(segments(input.body)),
+    MessageSid: input.sid,
+    AccountSid: input.accountSid,
+    From: input.from,
+    ApiVersion: "2010-04-01",
+  };
 }
 
 /** SMS segments: 160 GSM-7 characters (153 per part when split), 70 UCS-2 (67 per part). */

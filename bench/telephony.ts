@@ -1,0 +1,505 @@
+/**
+ * Telephony benchmark: the real app, its workers and the Twilio sandbox in
+ * this process, against the real PostgreSQL and Redis on 127.0.0.1. It
+ * prints figures only; it never fails on timings. See bench/README.md.
+ *
+ *   npx tsx bench/telephony.ts        (or: npm run bench -- telephony)
+ *   BENCH_REQUESTS=500 BENCH_ROUND_TRIPS=50 npx tsx bench/telephony.ts
+ *
+ * 1. Inbound webhook throughput: signed POST /twilio/sms, a new MessageSid per
+ *    request, from a load worker thread over real HTTP (workers stopped, so it
+ *    is the webhook alone: verify + dedupe receipt + message row + outbox row).
+ * 2. Replay cost: one signed webhook (same MessageSid) sent again and again.
+ * 3. End to end: a simulated phone texts STATUS to the shop's expert line;
+ *    time until the reply is in that phone's sandbox inbox (workers running,
+ *    outbox relay polling every 100 ms), one at a time and 20 experts at once.
+ */
+import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import os from "node:os";
+import twilio from "twilio";
+import { buildApp, type App } from "../src/app.js";
+import type { Config } from "../src/config.js";
+import { ensureDatabase } from "../src/db/migrate.js";
+import { createDeps, type Deps } from "../src/deps.js";
+import { toE164 } from "../src/lib/phone.js";
+import { createExpertService } from "../src/modules/experts/service.js";
+import { createTwilioSandbox, type TwilioSandbox } from "../src/sandbox/twilio/server.js";
+import type { WebhookSender } from "../src/sandbox/twilio/transport.js";
+import { startWorkers, type RunningWorkers } from "../src/workers.js";
+import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
+import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
+import { inboundSmsParams } from "../src/sandbox/twilio/messaging.js";
+import { assertLocal, boundedInt, fixed, runLoad, withTimeout } from "./common.js";
+import { percentile, type Scenario, type ScenarioResult } from "./load.js";
+
+const startedAt = Date.now();
+/** No new end-to-end round trip starts after this. */
+const E2E_DEADLINE = startedAt + 45_000;
+/** No new webhook request starts after this; the run then cleans up and exits. */
+const LOAD_DEADLINE = startedAt + 70_000;
+/** The load worker is terminated if still running then (requests time out after 10 s). */
+const WORKER_KILL_AT = startedAt + 78_000;
+/** Last resort if cleanup hangs: the whole run stays under 90 s. */
+const HARD_EXIT_AT = startedAt + 86_000;
+
+const REQUESTS = boundedInt("BENCH_REQUESTS", 1_000, 1, 20_000);
+const CONCURRENCY = boundedInt("BENCH_CONCURRENCY", 16, 1, 64);
+const WARMUP = Math.min(100, REQUESTS);
+const ROUND_TRIPS = boundedInt("BENCH_ROUND_TRIPS", 100, 1, 1_000);
+const EXPERTS = boundedInt("BENCH_EXPERTS", 20, 1, 100);
+const BURSTS = boundedInt("BENCH_BURSTS", 5, 1, 50);
+/** Unmeasured round trips first (JIT, connection pools, prepared statements). */
+const E2E_WARMUP = 5;
+/** A round trip that has no reply after this counts as failed. */
+const ROUND_TRIP_TIMEOUT_MS = 10_000;
+const KEYWORD = "STATUS";
+/** The customer texting the line in scenarios 1 and 2 (not an expert). */
+const CUSTOMER = "+13125550142";
+
+
+
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 2000. */
+function expertPhones(count: number): string[] {
+  const exchanges: number[] = [];
+  for (let exchange = 300; exchange < 500; exchange++) if (exchange % 100 !== 11) exchanges.push(exchange);
+  return Array.from({ length: count }, (_, i) => {
+    const raw = `+1415${exchanges[i % exchanges.length]}${2000 + Math.floor(i / exchanges.length)}`;
+    const e164 = toE164(raw);
+    if (!e164) throw new Error(`expert phone ${raw} is not valid`);
+    return e164;
+  });
+}
+
+// ---------------------------------------------------------------- setup
+
+interface World {
+  config: Config;
+  deps: Deps;
+  app: App;
+  baseUrl: string;
+  sandbox: TwilioSandbox;
+}
+
+async function post<T>(baseUrl: string, path: string, key: string, payload: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Messages the phone has received (from the platform), oldest first. */
+function received(sandbox: TwilioSandbox, phone: string) {
+  return (sandbox.state.phones.get(phone)?.messages ?? []).filter((message) => message.direction === "received");
+}
+
+/** Creates the shop and its experts, waits for their invites, marks them active; returns the shop's expert line. */
+async function seedExperts(world: World, phones: string[]): Promise<{ line: string; inviteMs: number }> {
+  const { baseUrl, deps, sandbox } = world;
+  const shop = await post<{ shop: { id: string }; apiKey: { key: string } }>(baseUrl, "/v1/admin/shops", TEST_ADMIN_KEY, {
+    name: "Bench Homebrew Supply",
+  });
+  const started = performance.now();
+  const experts = await Promise.all(
+    phones.map((phone, i) =>
+      post<{ id: string }>(baseUrl, "/v1/experts", shop.apiKey.key, {
+        phone,
+        name: `Bench Expert ${i}`,
+        timeZone: "UTC",
+        skills: [{ tag: "all-grain", level: 3 }],
+      }),
+    ),
+  );
+  // The first invite job buys the shop's expert line; every invite then comes from it.
+  const inviteDeadline = performance.now() + 20_000;
+  while (phones.some((phone) => received(sandbox, phone).length === 0)) {
+    if (performance.now() > inviteDeadline) throw new Error("the experts' invites did not arrive within 20 s");
+    await sleep(5);
+  }
+  const inviteMs = performance.now() - started;
+  await sandbox.idle();
+  const service = createExpertService(deps);
+  for (const expert of experts) await service.verifyPhone(expert.id);
+  const line = await deps.prisma.phoneNumber.findFirstOrThrow({ where: { shopId: shop.shop.id, purpose: "expert_line" } });
+  return { line: line.e164, inviteMs };
+}
+
+// ---------------------------------------------------------------- end to end
+
+interface RoundTrip {
+  from: string;
+  /** The inbound message's SID (the sandbox made it up). */
+  sid: string;
+  webhookStatus: number | null;
+  /** Wall clock (Date.now()) when the phone sent, when the webhook answered, when the reply was seen. */
+  sentAt: number;
+  answeredAt: number;
+  repliedAt: number | null;
+  /** performance.now() based, ms; null when no reply came in time. */
+  ms: number | null;
+  reply: string | null;
+}
+
+async function roundTrip(world: World, from: string, line: string): Promise<RoundTrip> {
+  const { sandbox } = world;
+  const before = received(sandbox, from).length;
+  const sentAt = Date.now();
+  const started = performance.now();
+  const { sid, answer } = await sandbox.messaging.receive(from, line, KEYWORD);
+  const answeredAt = Date.now();
+  const giveUpAt = started + ROUND_TRIP_TIMEOUT_MS;
+  for (;;) {
+    const inbox = received(sandbox, from);
+    if (inbox.length > before) {
+      const ms = performance.now() - started;
+      return { from, sid, webhookStatus: answer, sentAt, answeredAt, repliedAt: Date.now(), ms, reply: inbox[before]?.body ?? null };
+    }
+    if (performance.now() > giveUpAt) {
+      return { from, sid, webhookStatus: answer, sentAt, answeredAt, repliedAt: null, ms: null, reply: null };
+    }
+    await sleep(1);
+  }
+}
+
+interface E2eResult {
+  name: string;
+  trips: RoundTrip[];
+  planned: number;
+  /** Wall time of the measured phase (sum of the bursts' wall times for bursts). */
+  elapsedMs: number;
+}
+
+async function sequentialTrips(world: World, phones: string[], line: string): Promise<E2eResult> {
+  for (let i = 0; i < E2E_WARMUP && Date.now() < E2E_DEADLINE; i++) await roundTrip(world, phones[i % phones.length] ?? "", line);
+  const trips: RoundTrip[] = [];
+  const started = performance.now();
+  for (let i = 0; i < ROUND_TRIPS && Date.now() < E2E_DEADLINE; i++) {
+    trips.push(await roundTrip(world, phones[i % phones.length] ?? "", line));
+  }
+  return { name: `one at a time (${phones.length} experts in turn)`, trips, planned: ROUND_TRIPS, elapsedMs: performance.now() - started };
+}
+
+async function burstTrips(world: World, phones: string[], line: string): Promise<E2eResult> {
+  const trips: RoundTrip[] = [];
+  let elapsedMs = 0;
+  for (let burst = 0; burst < BURSTS && Date.now() < E2E_DEADLINE; burst++) {
+    await world.sandbox.idle(); // the previous burst's status callbacks are done
+    const started = performance.now();
+    trips.push(...(await Promise.all(phones.map((phone) => roundTrip(world, phone, line)))));
+    elapsedMs += performance.now() - started;
+  }
+  return { name: `${phones.length} experts at once (x${BURSTS} bursts)`, trips, planned: BURSTS * phones.length, elapsedMs };
+}
+
+/** Where the time of one round trip goes, from the rows and the sandbox's records. */
+interface Stages {
+  webhook: number;
+  relayInbound: number;
+  handleInbound: number;
+  relayReply: number;
+  sendReply: number;
+  deliver: number;
+}
+
+const STAGE_LABELS: Record<keyof Stages, string> = {
+  webhook: "phone -> webhook answered (sandbox, inject, verify, insert)",
+  relayInbound: "webhook answered -> relay published inbound job",
+  handleInbound: "published -> reply row written (BullMQ pickup, handler)",
+  relayReply: "reply row -> relay published send job",
+  sendReply: "published -> sandbox accepted (pickup, send-sms, REST)",
+  deliver: "sandbox accepted -> seen in phone inbox",
+};
+
+async function stagesOf(world: World, trip: RoundTrip): Promise<Stages | null> {
+  const { prisma } = world.deps;
+  if (trip.repliedAt === null) return null;
+  const inbound = await prisma.message.findUnique({ where: { twilioSid: trip.sid }, select: { id: true } });
+  if (!inbound) return null;
+  const [inboundEvent, reply] = await Promise.all([
+    prisma.outboxEvent.findUnique({ where: { jobId: `inbound-${inbound.id}` }, select: { publishedAt: true } }),
+    prisma.message.findUnique({ where: { dedupeKey: `reply:${inbound.id}` }, select: { id: true, createdAt: true, twilioSid: true } }),
+  ]);
+  if (!inboundEvent?.publishedAt || !reply?.twilioSid) return null;
+  const replyEvent = await prisma.outboxEvent.findUnique({ where: { jobId: `sms-${reply.id}` }, select: { publishedAt: true } });
+  const accepted = world.sandbox.state.messages.get(reply.twilioSid);
+  if (!replyEvent?.publishedAt || !accepted) return null;
+  return {
+    webhook: trip.answeredAt - trip.sentAt,
+    relayInbound: inboundEvent.publishedAt.getTime() - trip.answeredAt,
+    handleInbound: reply.createdAt.getTime() - inboundEvent.publishedAt.getTime(),
+    relayReply: replyEvent.publishedAt.getTime() - reply.createdAt.getTime(),
+    sendReply: accepted.dateCreated.getTime() - replyEvent.publishedAt.getTime(),
+    deliver: trip.repliedAt - accepted.dateCreated.getTime(),
+  };
+}
+
+// ---------------------------------------------------------------- webhooks under load
+
+interface Prebuilt {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A signed inbound-SMS webhook as Twilio sends it (the same parameters as the sandbox's). */
+function signedSms(config: Config, to: string, body: string, sid = `SM${randomBytes(16).toString("hex")}`): Prebuilt {
+  const params = inboundSmsParams({ accountSid: config.TWILIO_ACCOUNT_SID, sid, from: CUSTOMER, to, body });
+  const signature = twilio.getExpectedTwilioSignature(config.TWILIO_AUTH_TOKEN, `${config.PUBLIC_BASE_URL}/twilio/sms`, params);
+  return {
+    body: new URLSearchParams(params).toString(),
+    headers: { "x-twilio-signature": signature, "user-agent": "TwilioProxy/1.1 (expertline bench)" },
+  };
+}
+
+function webhookScenarios(config: Config, line: string): Scenario[] {
+  const common = { method: "POST" as const, path: "/twilio/sms", headers: {}, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP };
+  const question = "Is the 10 gallon kettle induction ready?";
+  const contentType = "application/x-www-form-urlencoded";
+  return [
+    {
+      ...common,
+      name: "POST /twilio/sms (new MessageSid)",
+      body: { kind: "prebuilt", contentType, items: Array.from({ length: WARMUP + REQUESTS }, () => signedSms(config, line, question)) },
+    },
+    {
+      ...common,
+      name: "POST /twilio/sms (replay, same SID)",
+      body: { kind: "prebuilt", contentType, items: [signedSms(config, line, question)] },
+      // The first delivery stores the message; every later one is a replay of it.
+      prime: 1,
+    },
+  ];
+}
+
+/** Runs the scenarios in a worker thread (TypeScript loaded through tsx), collecting results. */
+
+// ---------------------------------------------------------------- report
+
+
+function printTable(columns: string[], rows: string[][]) {
+  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  console.log(line(columns));
+  console.log(line(widths.map((width) => "-".repeat(width))));
+  for (const row of rows) console.log(line(row));
+  console.log("");
+}
+
+function sorted(values: number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
+function printWebhooks(results: ScenarioResult[], rows: { inbound: number; receipts: number; outbox: number; sent: number }) {
+  console.log(`1-2. inbound SMS webhook, real HTTP from a worker thread, closed loop, ${WARMUP} warm-up requests (workers stopped)`);
+  printTable(
+    ["scenario", "requests", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"],
+    results.map((r) => [
+      r.name,
+      r.requests === r.planned ? String(r.requests) : `${r.requests}/${r.planned}`,
+      String(r.concurrency),
+      fixed((r.requests / r.elapsedMs) * 1000, 0),
+      fixed(r.p50, 2),
+      fixed(r.p95, 2),
+      fixed(r.p99, 2),
+      fixed(r.max, 2),
+      String(r.non2xx),
+    ]),
+  );
+  for (const r of results) {
+    if (r.non2xx > 0) console.log(`! ${r.name}: statuses ${JSON.stringify(r.statuses)}`);
+    for (const sample of r.samples) console.log(`! ${r.name}: e.g. ${sample}`);
+    if (r.truncated) console.log(`! ${r.name}: cut short by the time budget`);
+  }
+  console.log(
+    `rows written by the webhooks: ${rows.inbound} inbound messages, ${rows.receipts} dedupe receipts, ` +
+      `${rows.outbox} outbox rows, for ${rows.sent} distinct MessageSids sent (replays must add none)`,
+  );
+  console.log("");
+}
+
+function printE2e(results: E2eResult[], stages: Stages[][]) {
+  console.log(`3. end to end: phone texts ${KEYWORD} -> reply in the phone's sandbox inbox (workers in-process, relay polls every 100 ms)`);
+  printTable(
+    ["scenario", "trips", "replies/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"],
+    results.map((r) => {
+      const ok = r.trips.flatMap((trip) => (trip.ms === null ? [] : [trip.ms]));
+      const latencies = sorted(ok);
+      const failed = r.trips.length - ok.length;
+      return [
+        r.name,
+        r.trips.length === r.planned ? String(r.trips.length) : `${r.trips.length}/${r.planned}`,
+        fixed((ok.length / r.elapsedMs) * 1000, 1),
+        fixed(percentile(latencies, 50), 1),
+        fixed(percentile(latencies, 95), 1),
+        fixed(percentile(latencies, 99), 1),
+        fixed(latencies[latencies.length - 1] ?? Number.NaN, 1),
+        String(failed),
+      ];
+    }),
+  );
+  for (const r of results) {
+    const webhookErrors = r.trips.filter((trip) => trip.webhookStatus !== 200).length;
+    const wrongReplies = r.trips.filter((trip) => trip.reply !== null && !trip.reply.includes("Open offers")).length;
+    if (webhookErrors > 0) console.log(`! ${r.name}: ${webhookErrors} webhooks did not answer 200`);
+    if (wrongReplies > 0) console.log(`! ${r.name}: ${wrongReplies} replies were not a STATUS answer`);
+    if (r.trips.length < r.planned) console.log(`! ${r.name}: cut short by the time budget`);
+  }
+
+  const measured = results.map((r, i) => ({ name: r.name, stages: stages[i] ?? [] })).filter((r) => r.stages.length > 0);
+  if (measured.length === 0) return;
+  console.log("where the time goes (ms; from the rows' and the sandbox's wall-clock stamps, 1 ms resolution)");
+  const keys = Object.keys(STAGE_LABELS) as (keyof Stages)[];
+  const summary = (values: number[]) => {
+    const ordered = sorted(values);
+    return [
+      fixed(percentile(ordered, 50), 1),
+      fixed(percentile(ordered, 95), 1),
+      fixed(values.reduce((sum, value) => sum + value, 0) / values.length, 1),
+    ];
+  };
+  const rows = keys.map((key) => [STAGE_LABELS[key], ...measured.flatMap((r) => summary(r.stages.map((stage) => stage[key])))]);
+  rows.push(["total", ...measured.flatMap((r) => summary(r.stages.map((stage) => keys.reduce((sum, key) => sum + stage[key], 0))))]);
+  const short = ["one at a time", "at once"];
+  printTable(["stage", ...measured.flatMap((r, i) => [`${short[i] ?? r.name} p50`, "p95", "mean"])], rows);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  const config = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000" });
+  assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
+  assertLocal("TEST_REDIS_URL", config.REDIS_URL);
+
+  const queuePrefix = `bench-${randomBytes(4).toString("hex")}`;
+  let schema: string | null = null;
+  let deps: Deps | null = null;
+  let app: App | null = null;
+  let sandbox: TwilioSandbox | null = null;
+  let workers: RunningWorkers | null = null;
+  try {
+    console.error("setting up: sandbox, schema, app, workers");
+    let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
+    sandbox = await createTwilioSandbox({
+      accountSid: config.TWILIO_ACCOUNT_SID,
+      authToken: config.TWILIO_AUTH_TOKEN,
+      clock: { now: () => new Date() },
+      sender: (request) => deliver(request),
+    });
+    const sandboxUrl = await sandbox.app.listen({ port: 0, host: "127.0.0.1" });
+    const appConfig = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000", TWILIO_API_BASE_URL: sandboxUrl });
+
+    await ensureDatabase(config.DATABASE_URL);
+    schema = await createTestSchema(config.DATABASE_URL, "bench");
+    deps = createDeps(appConfig, { dbSchema: schema, queuePrefix });
+    // The request-path connection fails fast instead of queueing: wait until it is up.
+    if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
+    const liveApp = await buildApp(deps);
+    app = liveApp;
+    await liveApp.listen({ port: 0, host: "127.0.0.1" });
+    const address = liveApp.server.address();
+    if (!address || typeof address === "string") throw new Error("the server has no TCP address");
+    const baseUrl = `http://127.0.0.1:${address.port}`;
+    // The sandbox's webhooks go in through inject, as in the telephony tests.
+    deliver = async ({ url: target, method, params, headers }) => {
+      const { pathname, search } = new URL(target);
+      const response = await liveApp.inject({
+        method,
+        url: `${pathname}${search}`,
+        headers,
+        ...(method === "POST" ? { payload: new URLSearchParams(params).toString() } : {}),
+      });
+      return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
+    };
+    workers = await startWorkers(deps);
+    const world: World = { config: appConfig, deps, app: liveApp, baseUrl, sandbox };
+
+    const phones = expertPhones(EXPERTS);
+    console.error(`creating a shop and ${EXPERTS} experts, waiting for their invites`);
+    const { line, inviteMs } = await seedExperts(world, phones);
+
+    console.error(`end to end: ${ROUND_TRIPS} round trips one at a time, then ${BURSTS} bursts of ${EXPERTS}`);
+    const sequential = await sequentialTrips(world, phones, line);
+    const bursts = await burstTrips(world, phones, line);
+    const stages = await Promise.all(
+      [sequential, bursts].map(async (r) => {
+        const found: Stages[] = [];
+        for (const trip of r.trips) {
+          const stage = await stagesOf(world, trip);
+          if (stage) found.push(stage);
+        }
+        return found;
+      }),
+    );
+
+    // Webhooks alone: stop the workers (their outbox rows then just accumulate) and let callbacks finish.
+    await workers.close();
+    workers = null;
+    await sandbox.idle();
+    const before = {
+      inbound: await deps.prisma.message.count({ where: { direction: "inbound", from: CUSTOMER } }),
+      receipts: await deps.prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: "sms:" } } }),
+      outbox: await deps.prisma.outboxEvent.count(),
+    };
+    console.error(`webhooks: ${REQUESTS} requests per scenario at concurrency ${CONCURRENCY}`);
+    const { results, error } = await runLoad({ baseUrl, scenarios: webhookScenarios(appConfig, line), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
+    const written = {
+      inbound: (await deps.prisma.message.count({ where: { direction: "inbound", from: CUSTOMER } })) - before.inbound,
+      receipts: (await deps.prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: "sms:" } } })) - before.receipts,
+      outbox: (await deps.prisma.outboxEvent.count()) - before.outbox,
+      // Each scenario's sends that reached the server: a distinct SID each in the first, one in the replay.
+      sent: (results[0] ? results[0].requests + WARMUP : 0) + (results[1] ? 1 : 0),
+    };
+
+    const cpus = os.cpus();
+    console.log("");
+    console.log(`expertline telephony benchmark, ${new Date().toISOString()}`);
+    console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}`);
+    console.log(
+      `in-process: Fastify app on 127.0.0.1, Twilio sandbox on 127.0.0.1 (its webhooks delivered by inject), ` +
+        `real PostgreSQL + Redis; SMS_MESSAGES_PER_SECOND=${appConfig.SMS_MESSAGES_PER_SECOND}; ` +
+        `${EXPERTS} experts invited in ${inviteMs.toFixed(0)} ms (includes buying the expert line)`,
+    );
+    console.log("");
+    printWebhooks(results, written);
+    printE2e([sequential, bursts], stages);
+    if (error) {
+      console.error(`load generator failed: ${error}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await workers?.close();
+    await sandbox?.idle();
+    await app?.close();
+    await sandbox?.app.close();
+    if (deps) {
+      const keys = await deps.redis.keys(`${queuePrefix}:*`).catch(() => []);
+      if (keys.length > 0) await deps.redis.del(...keys);
+      await deps.close();
+    }
+    if (schema) await dropTestSchema(config.DATABASE_URL, schema);
+  }
+}
+
+setTimeout(() => {
+  console.error("benchmark did not finish within its time budget; exiting");
+  process.exit(2);
+}, HARD_EXIT_AT - Date.now()).unref();
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
