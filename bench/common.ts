@@ -58,3 +58,20 @@ export async function runLoad(input: LoadInput, killAt: number): Promise<{ resul
     worker.on("exit", (code) => finish(code === 0 ? null : `the load worker exited with code ${code}`));
   });
 }
+
+/** Runs a benchmark's main with a hard deadline: a benchmark always stops by itself. */
+export function runBounded(main: () => Promise<number>, hardExitAt: number): void {
+  setTimeout(() => {
+    console.error("benchmark did not finish within its time budget; exiting");
+    process.exit(2);
+  }, hardExitAt - Date.now()).unref();
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

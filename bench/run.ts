@@ -18,7 +18,7 @@ import { createDeps, type Deps } from "../src/deps.js";
 import { toE164 } from "../src/lib/phone.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
 import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
-import { assertLocal, boundedInt, fixed, runLoad, withTimeout } from "./common.js";
+import { assertLocal, boundedInt, fixed, runBounded, runLoad, withTimeout } from "./common.js";
 import type { Scenario, ScenarioResult } from "./load.js";
 
 const startedAt = Date.now();
@@ -235,18 +235,5 @@ if (which === "telephony") {
   console.error(`unknown benchmark ${which}: use "npm run bench" (REST API) or "npm run bench -- telephony"`);
   process.exitCode = 1;
 } else {
-  setTimeout(() => {
-    console.error("benchmark did not finish within its time budget; exiting");
-    process.exit(2);
-  }, HARD_EXIT_AT - Date.now()).unref();
-
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  runBounded(main, HARD_EXIT_AT);
 }

@@ -31,7 +31,7 @@ import { startWorkers, type RunningWorkers } from "../src/workers.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
 import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
 import { inboundSmsParams } from "../src/sandbox/twilio/messaging.js";
-import { assertLocal, boundedInt, fixed, runLoad, withTimeout } from "./common.js";
+import { assertLocal, boundedInt, fixed, runBounded, runLoad, withTimeout } from "./common.js";
 import { percentile, type Scenario, type ScenarioResult } from "./load.js";
 
 const startedAt = Date.now();
@@ -489,17 +489,4 @@ async function main(): Promise<number> {
   }
 }
 
-setTimeout(() => {
-  console.error("benchmark did not finish within its time budget; exiting");
-  process.exit(2);
-}, HARD_EXIT_AT - Date.now()).unref();
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runBounded(main, HARD_EXIT_AT);
