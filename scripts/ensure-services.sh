@@ -2,11 +2,11 @@
 # Makes sure PostgreSQL and Redis answer at DATABASE_URL and REDIS_URL.
 # Uses them as they are when they answer; otherwise starts the local servers,
 # or installs them from the distribution's packages when running as root.
-# With the default URLs it also creates the `expertline` database role.
+# On a local server it also creates the role the URL names (a new machine has
+# only `postgres`).
 set -euo pipefail
 
-DEFAULT_DATABASE_URL="postgresql://expertline:expertline@127.0.0.1:5432/expertline"
-DATABASE_URL="${DATABASE_URL:-$DEFAULT_DATABASE_URL}"
+DATABASE_URL="${DATABASE_URL:-postgresql://expertline:expertline@127.0.0.1:5432/expertline}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
 say() { printf '[services] %s\n' "$*"; }
@@ -43,15 +43,46 @@ ensure_postgres() {
     pg_ctlcluster --skip-systemctl-redirect "$version" main start || pg_ctlcluster "$version" main start
     wait_for PostgreSQL "$host" "$port"
   fi
-  # The default URL names our own role; create it once when we can act as the postgres superuser.
-  if [[ "$DATABASE_URL" == "$DEFAULT_DATABASE_URL" ]] && is_local "$host" && [[ $(id -u) -eq 0 ]] && command -v runuser >/dev/null \
-     && id postgres >/dev/null 2>&1; then
-    runuser -u postgres -- psql -p "$port" -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'expertline'" 2>/dev/null | grep -q 1 || {
-      say "creating the database role 'expertline'"
-      runuser -u postgres -- psql -p "$port" -qc "CREATE ROLE expertline LOGIN PASSWORD 'expertline' CREATEDB" >/dev/null
-    }
-  fi
+  ensure_role "$host" "$port"
 }
+
+# The role a local URL names must exist before anything connects with it. A new
+# machine has only the `postgres` superuser (trust auth), so create the role
+# (LOGIN, CREATEDB, with the URL's password) through that superuser, whatever
+# the URL: the dev one, the tests' one, or one of the user's own.
+ensure_role() {
+  local host=$1 port=$2 user password
+  is_local "$host" || return 0
+  user=$(url_part "$DATABASE_URL" user); password=$(url_part "$DATABASE_URL" password)
+  [[ -n "$user" && "$user" != "postgres" ]] || return 0
+  local exists
+  if ! exists=$(as_superuser "$host" "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname = $(sql_literal "$user")"); then
+    say "cannot reach PostgreSQL as its superuser to check the role '$user'; assuming it exists"
+    return 0
+  fi
+  [[ "$exists" == "1" ]] && return 0
+  say "creating the database role '$user'"
+  as_superuser "$host" "$port" -qc "CREATE ROLE $(sql_ident "$user") LOGIN CREATEDB PASSWORD $(sql_literal "$password")" >/dev/null
+}
+
+# psql as the `postgres` superuser: over TCP with trust auth, or over the local
+# socket as the postgres OS user when we are root.
+as_superuser() {
+  local host=$1 port=$2; shift 2
+  if psql -X -h "$host" -p "$port" -U postgres -d postgres -w -v ON_ERROR_STOP=1 "$@" 2>/dev/null; then return 0; fi
+  if [[ $(id -u) -eq 0 ]] && command -v runuser >/dev/null && id postgres >/dev/null 2>&1; then
+    runuser -u postgres -- psql -X -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"
+    return
+  fi
+  return 1
+}
+
+# user or password of a postgresql:// URL, percent-decoded (node is installed by now).
+url_part() {
+  node -e 'const u = new URL(process.argv[1]); process.stdout.write(decodeURIComponent(process.argv[2] === "user" ? u.username : u.password))' "$1" "$2"
+}
+sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
+sql_ident() { printf '"%s"' "${1//\"/\"\"}"; }
 
 ensure_redis() {
   local host port
