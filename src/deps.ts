@@ -9,7 +9,7 @@ import type { Config } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger } from "./lib/logger.js";
-import { createTwilioClient, type TwilioClient } from "./modules/telephony/twilio-client.js";
+import { createTwilioClient, type TwilioClient } from "./providers/twilio/client.js";
 
 export interface Deps {
   config: Config;
