@@ -10,7 +10,5 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "[install] npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-if [[ ! -f src/generated/prisma/client.ts || prisma/schema.prisma -nt src/generated/prisma/client.ts ]]; then
-  echo "[install] generating the Prisma client"
-  PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx prisma generate >/dev/null
-fi
+# npm ci's postinstall generates it too; this covers a schema changed since.
+bash scripts/generate-prisma.sh
