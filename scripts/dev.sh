@@ -13,10 +13,12 @@ if [[ ! -f .env ]]; then
   sed "s|^ADMIN_API_KEY=.*|ADMIN_API_KEY=${admin_key}|" .env.example > .env
   echo "[dev] wrote .env with a new ADMIN_API_KEY (edit it to change settings)"
 fi
-set -a
-# shellcheck disable=SC1091
-source .env
-set +a
+# .env fills in what the environment leaves unset: PORT=4000 npm run dev wins
+# over .env's PORT. ensure-services, db:migrate and db:seed read DATABASE_URL
+# and REDIS_URL from here too.
+# shellcheck source=scripts/dotenv.sh
+source scripts/dotenv.sh
+load_dotenv .env
 
 bash scripts/ensure-services.sh
 npm run --silent db:migrate
