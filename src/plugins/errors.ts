@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { isUniqueViolation } from "../db/errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { DomainError } from "../lib/problems.js";
 import { problem, type Problem } from "./problem.js";
@@ -54,10 +55,10 @@ function toProblem(error: FastifyError | Error): { body: Problem; serverFault: b
   if (error instanceof DomainError) {
     return { body: problem(error.status, error.code, error.message, error.errors), serverFault: false };
   }
-  if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    // Services should catch these; this is the safety net for races they missed.
-    if (error.code === "P2002") return { body: problem(409, "conflict", "A conflicting record exists"), serverFault: false };
-    if (error.code === "P2025") return { body: problem(404, "not-found", "Not found"), serverFault: false };
+  // Services should catch these; this is the safety net for races they missed.
+  if (isUniqueViolation(error)) return { body: problem(409, "conflict", "A conflicting record exists"), serverFault: false };
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") {
+    return { body: problem(404, "not-found", "Not found"), serverFault: false };
   }
   if (isResponseSerializationError(error)) {
     return { body: problem(500, "internal", "The server failed to build the response"), serverFault: true };

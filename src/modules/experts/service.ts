@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { isUniqueViolation } from "../../db/errors.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type Expert, type ExpertSkill } from "../../generated/prisma/client.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
@@ -62,7 +63,7 @@ function expertColumns(input: UpdateExpert) {
 const phoneTaken = () => conflict("phone-taken", "Another expert of this shop has this phone number");
 
 function rethrowUnique(error: unknown): never {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw phoneTaken();
+  if (isUniqueViolation(error, "Expert_shopId_phone_key")) throw phoneTaken();
   throw error;
 }
 

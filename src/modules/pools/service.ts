@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { isUniqueViolation } from "../../db/errors.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type Pool } from "../../generated/prisma/client.js";
 import { afterCursor, pageArgs, toPage, type PageQuery } from "../../lib/pagination.js";
@@ -56,7 +57,7 @@ async function shopCurrency(tx: Prisma.TransactionClient, shopId: string): Promi
 const nameTaken = () => conflict("pool-name-taken", "Another pool of this shop has this name");
 
 function rethrowUnique(error: unknown): never {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw nameTaken();
+  if (isUniqueViolation(error, "Pool_shopId_name_key")) throw nameTaken();
   throw error;
 }
 

@@ -1,17 +1,14 @@
 import type { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { Prisma } from "../../generated/prisma/client.js";
+import { isUniqueViolation } from "../../db/errors.js";
 import { definedOnly } from "../../lib/objects.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
 import { registerTags } from "../tags/service.js";
 import type { createProductBody, listProductsQuery, updateProductBody } from "./schemas.js";
 
+const SKU_INDEX = "Product_shopId_sku_key";
 const skuTaken = () => conflict("sku-taken", "Another product of this shop has this sku");
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-}
 
 export function createProductService({ prisma }: Pick<Deps, "prisma">) {
   async function getProduct(shopId: string, id: string) {
@@ -31,7 +28,7 @@ export function createProductService({ prisma }: Pick<Deps, "prisma">) {
           return tx.product.create({ data: { shopId, ...input } });
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw skuTaken();
+        if (isUniqueViolation(error, SKU_INDEX)) throw skuTaken();
         throw error;
       }
     },
@@ -58,7 +55,7 @@ export function createProductService({ prisma }: Pick<Deps, "prisma">) {
           return tx.product.findUniqueOrThrow({ where: { id } });
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw skuTaken();
+        if (isUniqueViolation(error, SKU_INDEX)) throw skuTaken();
         throw error;
       }
     },

@@ -1,5 +1,5 @@
 import type { Deps } from "../../deps.js";
-import { Prisma } from "../../generated/prisma/client.js";
+import { isUniqueViolation } from "../../db/errors.js";
 import type { PageQuery } from "../../lib/pagination.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
@@ -38,7 +38,7 @@ export function createShopService({ prisma, clock }: Db) {
           return { shop, apiKey: { ...apiKey, key: issued.key } };
         });
       } catch (error) {
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+        if (isUniqueViolation(error, "Shop_slug_key")) {
           throw conflict("slug-taken", "A shop with this slug exists; choose another slug");
         }
         throw error;

@@ -2,8 +2,9 @@
  * Platform phone numbers: each shop's expert line (customers and experts
  * text or call it) and the proxy pool that masks sessions.
  */
+import { isUniqueViolation } from "../../db/errors.js";
 import type { Deps } from "../../deps.js";
-import { Prisma, type PhoneNumber } from "../../generated/prisma/client.js";
+import type { PhoneNumber } from "../../generated/prisma/client.js";
 import { conflict, DomainError, unprocessable } from "../../lib/problems.js";
 import type { PageQuery } from "../../lib/pagination.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
@@ -61,7 +62,7 @@ export function createNumberService({ prisma, twilio, config, logger }: NumberDe
           data: { e164: input.e164, purpose: input.purpose, ...(input.shopId ? { shopId: input.shopId } : {}) },
         });
       } catch (error) {
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+        if (isUniqueViolation(error, "PhoneNumber_e164_key")) {
           throw conflict("number-registered", "This number is already registered");
         }
         throw error;

@@ -1,0 +1,33 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * The database-free unit tests of the pure modules, and nothing else: no
+ * globalSetup, so no PostgreSQL or Redis. Mutation testing
+ * (`npm run test:mutation`, stryker.config.json) runs these once per mutant,
+ * so they must stay fast and self-contained. `npm test` still runs the same
+ * files through vitest.config.ts.
+ *
+ * Only modules without I/O belong here. A new pure module (ranking, pricing,
+ * ledger arithmetic, risk flags) joins both this list and the `mutate` list
+ * of stryker.config.json. The mutation score is a figure to report, not a CI
+ * gate, hence `break: null` there.
+ */
+export const PURE_MODULE_TESTS = [
+  "src/lib/money.test.ts",
+  "src/lib/phone.test.ts",
+  "src/lib/schedule.test.ts",
+  "src/lib/tokens.test.ts",
+  "src/modules/experts/expert-state.test.ts",
+  "src/modules/telephony/copy.test.ts",
+  "src/modules/telephony/keywords.test.ts",
+  "src/modules/telephony/proxy-allocation.test.ts",
+  "src/modules/telephony/quiet-hours.test.ts",
+];
+
+export default defineConfig({
+  test: {
+    include: PURE_MODULE_TESTS,
+    setupFiles: ["test/helpers/no-network.ts"],
+    reporters: ["default"],
+  },
+});
