@@ -10,6 +10,13 @@ const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"]
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" }),
+  /**
+   * PostgreSQL connections this process may hold (Prisma and raw SQL share
+   * them). A few per core of the database server: past that, more connections
+   * only queue inside PostgreSQL instead of in the pool. Size the database's
+   * max_connections for every api and worker process.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -34,6 +41,10 @@ const configSchema = z.object({
   SANDBOX_ENABLED: z.enum(["true", "false"]).default("false"),
   /** Where the standalone sandbox (dist/sandbox.js, e.g. in docker compose) delivers webhooks: the api's address. */
   SANDBOX_APP_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
+  /** The interface the standalone sandbox binds: loopback unless a container needs it reachable (then publish it on 127.0.0.1 only). */
+  SANDBOX_HOST: z.string().min(1).default("127.0.0.1"),
+  /** The sandbox's own memory (numbers bought, messages, opt-outs), kept across restarts as Twilio keeps them. */
+  SANDBOX_STATE_FILE: z.string().min(1).default(".expertline/sandbox/twilio-state.json"),
   /** Who experts can reach for help; sent in HELP replies. */
   SUPPORT_CONTACT: z.string().min(3).default("support@expertline.example"),
   /** Body size limit for REST requests, in bytes. */

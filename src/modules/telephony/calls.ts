@@ -40,12 +40,13 @@ export function createCallService({ prisma, twilio, config }: CallDeps) {
         ...(input.sessionId ? { sessionId: input.sessionId } : {}),
         ...(input.questionId ? { questionId: input.questionId } : {}),
       };
-      // A status callback can beat us here and create the row first; then we only add our links.
+      // A webhook for this call (its TwiML fetch or a status callback) can beat us here and create
+      // the row first, guessing its direction from what it saw; we placed it, so it is outbound.
       const [created] = await prisma.call.createManyAndReturn({
         data: [{ twilioSid: call.sid, direction: "outbound", from: input.from, to: input.to, status: "queued", ...links }],
         skipDuplicates: true,
       });
-      return created ?? prisma.call.update({ where: { twilioSid: call.sid }, data: links });
+      return created ?? prisma.call.update({ where: { twilioSid: call.sid }, data: { ...links, direction: "outbound" } });
     },
 
     /** Hangs up a live call (or cancels one still ringing). */

@@ -9,19 +9,18 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import twilio from "twilio";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { type Prisma } from "../../generated/prisma/client.js";
 import type { CallStatus } from "../../generated/prisma/enums.js";
 import type { RoutesPlugin } from "../../http.js";
 import { QUEUES } from "../../jobs/define.js";
 import { sendProblem } from "../../plugins/errors.js";
 import { problem } from "../../plugins/problem.js";
-import { enqueue } from "../outbox/outbox.js";
 import { copy } from "./copy.js";
 import { HANDLE_INBOUND_SMS } from "./jobs.js";
 import { fromTwilioMessageStatus, statusesBefore } from "./message-status.js";
 import { queueSms } from "./sms.js";
+import { recordCallStatus, recordInboundSms, recordMessageStatus } from "./webhook-writes.js";
 
-type WebhookDeps = Pick<Deps, "prisma" | "config" | "clock" | "logger">;
+type WebhookDeps = Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger">;
 type Form = Record<string, string>;
 
 const TWIML = "text/xml; charset=utf-8";
@@ -31,34 +30,37 @@ function signedUrl(publicBaseUrl: string, request: FastifyRequest): string {
   return `${publicBaseUrl}${request.url}`;
 }
 
-/** Stores the receipt; false when this delivery was seen before. */
-async function firstDelivery(tx: Prisma.TransactionClient, dedupeKey: string): Promise<boolean> {
-  const { count } = await tx.webhookReceipt.createMany({ data: [{ provider: "twilio", dedupeKey }], skipDuplicates: true });
-  return count === 1;
-}
+// Maps, not object literals: a status word from the form ("constructor",
+// "toString") must not find an inherited property.
+const CALL_STATUS = new Map<string, CallStatus>([
+  ["queued", "queued"],
+  ["initiated", "initiated"],
+  ["ringing", "ringing"],
+  ["in-progress", "in_progress"],
+  ["completed", "completed"],
+  ["busy", "busy"],
+  ["no-answer", "no_answer"],
+  ["failed", "failed"],
+  ["canceled", "canceled"],
+]);
+const CALL_RANK = new Map<CallStatus, number>([
+  ["queued", 0],
+  ["initiated", 1],
+  ["ringing", 2],
+  ["in_progress", 3],
+  ["completed", 4],
+  ["busy", 4],
+  ["no_answer", 4],
+  ["failed", 4],
+  ["canceled", 4],
+]);
+const FINAL_RANK = 4;
 
-const CALL_STATUS: Record<string, CallStatus> = {
-  queued: "queued",
-  initiated: "initiated",
-  ringing: "ringing",
-  "in-progress": "in_progress",
-  completed: "completed",
-  busy: "busy",
-  "no-answer": "no_answer",
-  failed: "failed",
-  canceled: "canceled",
-};
-const CALL_RANK: Record<CallStatus, number> = {
-  queued: 0,
-  initiated: 1,
-  ringing: 2,
-  in_progress: 3,
-  completed: 4,
-  busy: 4,
-  no_answer: 4,
-  failed: 4,
-  canceled: 4,
-};
+/** The stored call statuses that `next` may replace: status only moves forward. */
+function callStatusesBefore(next: CallStatus): CallStatus[] {
+  const rank = CALL_RANK.get(next) ?? 0;
+  return [...CALL_RANK].filter(([, other]) => other < rank).map(([status]) => status);
+}
 
 /** PostgreSQL int columns; a bigger number in a webhook is nonsense, not a reason for a 500. */
 const int4 = z.coerce.number().int().min(0).max(2_147_483_647);
@@ -73,7 +75,7 @@ const callForm = z
   .loose();
 
 export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (app, { deps }) => {
-  const { prisma, config, logger } = deps;
+  const { prisma, sql, config, logger } = deps;
   await app.register(formbody);
 
   // Verify before the body is looked at by anything else.
@@ -105,22 +107,13 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     const parsed = smsForm.safeParse(request.body);
     if (!parsed.success) return badForm(request, reply, parsed.error);
     const form = parsed.data;
-    await prisma.$transaction(async (tx) => {
-      if (!(await firstDelivery(tx, `sms:${form.MessageSid}`))) return;
-      const line = await tx.phoneNumber.findUnique({ where: { e164: form.To }, select: { shopId: true } });
-      const message = await tx.message.create({
-        data: {
-          shopId: line?.shopId ?? null,
-          direction: "inbound",
-          purpose: "inbound",
-          from: form.From,
-          to: form.To,
-          body: form.Body,
-          status: "received",
-          twilioSid: form.MessageSid,
-        },
-      });
-      await enqueue(tx, { queue: QUEUES.telephony, name: HANDLE_INBOUND_SMS, payload: { messageId: message.id }, jobId: `inbound-${message.id}` });
+    await recordInboundSms(sql, {
+      messageSid: form.MessageSid,
+      from: form.From,
+      to: form.To,
+      body: form.Body,
+      topic: `${QUEUES.telephony}/${HANDLE_INBOUND_SMS}`,
+      jobIdPrefix: "inbound-",
     });
     // Replies go out through the API (rate-limited, quiet-hours aware), never as TwiML.
     return reply.type(TWIML).send(new twilio.twiml.MessagingResponse().toString());
@@ -132,18 +125,15 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     const form = parsed.data;
     const status = fromTwilioMessageStatus(form.MessageStatus);
     const ourId = z.uuid().safeParse((request.query as { messageId?: unknown }).messageId);
-    await prisma.$transaction(async (tx) => {
-      if (!(await firstDelivery(tx, `message-status:${form.MessageSid}:${form.MessageStatus}`)) || !status) return;
-      // Our id (from the callback URL) finds a message whose SID we never got to store.
-      const target = ourId.success
-        ? { OR: [{ twilioSid: form.MessageSid }, { id: ourId.data, twilioSid: null }] }
-        : { twilioSid: form.MessageSid };
-      const { count } = await tx.message.updateMany({
-        where: { ...target, direction: "outbound", status: { in: statusesBefore(status) } },
-        data: { status, twilioSid: form.MessageSid, ...(form.ErrorCode ? { errorCode: form.ErrorCode } : {}) },
-      });
-      if (count === 0) logger.debug({ messageSid: form.MessageSid, status }, "stale or unknown message status ignored");
+    const { fresh, updated } = await recordMessageStatus(sql, {
+      messageSid: form.MessageSid,
+      twilioStatus: form.MessageStatus,
+      status,
+      replaces: status ? statusesBefore(status) : [],
+      errorCode: form.ErrorCode || undefined,
+      ourId: ourId.success ? ourId.data : undefined,
     });
+    if (fresh && status && updated === 0) logger.debug({ messageSid: form.MessageSid, status }, "stale or unknown message status ignored");
     return reply.code(200).send();
   });
 
@@ -154,7 +144,7 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
     // A status callback for the same call may be creating the row right now: insert or leave it.
     await prisma.call.createMany({
-      data: [{ twilioSid: form.CallSid, direction: "inbound", from: form.From, to: form.To, status: CALL_STATUS[form.CallStatus] ?? "ringing" }],
+      data: [{ twilioSid: form.CallSid, direction: "inbound", from: form.From, to: form.To, status: CALL_STATUS.get(form.CallStatus) ?? "ringing" }],
       skipDuplicates: true,
     });
     const twiml = new twilio.twiml.VoiceResponse();
@@ -201,35 +191,17 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     const parsed = callForm.extend({ CallDuration: int4.optional() }).safeParse(request.body);
     if (!parsed.success) return badForm(request, reply, parsed.error);
     const form = parsed.data;
-    const status = CALL_STATUS[form.CallStatus];
-    await prisma.$transaction(async (tx) => {
-      if (!(await firstDelivery(tx, `call-status:${form.CallSid}:${form.CallStatus}`)) || !status) return;
-      const earlier = (Object.keys(CALL_RANK) as CallStatus[]).filter((candidate) => CALL_RANK[candidate] < CALL_RANK[status]);
-      const final = CALL_RANK[status] === 4;
-      const { count } = await tx.call.updateMany({
-        where: { twilioSid: form.CallSid, status: { in: earlier } },
-        data: {
-          status,
-          ...(status === "in_progress" ? { startedAt: deps.clock.now() } : {}),
-          ...(final ? { endedAt: deps.clock.now() } : {}),
-          ...(form.CallDuration !== undefined ? { durationSeconds: form.CallDuration } : {}),
-        },
-      });
-      if (count === 0 && !(await tx.call.findUnique({ where: { twilioSid: form.CallSid }, select: { id: true } }))) {
-        // First news of this call (a callback can beat the code that placed it): a call from one of our numbers is ours.
-        const ours = await tx.phoneNumber.findUnique({ where: { e164: form.From }, select: { id: true } });
-        await tx.call.createMany({
-          skipDuplicates: true,
-          data: {
-            twilioSid: form.CallSid,
-            direction: ours ? "outbound" : "inbound",
-            from: form.From,
-            to: form.To,
-            status,
-            ...(form.CallDuration !== undefined ? { durationSeconds: form.CallDuration } : {}),
-          },
-        });
-      }
+    const status = CALL_STATUS.get(form.CallStatus) ?? null;
+    await recordCallStatus(sql, {
+      callSid: form.CallSid,
+      twilioStatus: form.CallStatus,
+      status,
+      replaces: status ? callStatusesBefore(status) : [],
+      final: status !== null && CALL_RANK.get(status) === FINAL_RANK,
+      from: form.From,
+      to: form.To,
+      durationSeconds: form.CallDuration,
+      now: deps.clock.now(),
     });
     return reply.code(200).send();
   });

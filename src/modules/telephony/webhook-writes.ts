@@ -1,0 +1,163 @@
+/**
+ * What Twilio's webhooks write, each in ONE statement (a data-modifying CTE):
+ * the dedupe receipt and its effects commit together or not at all, in one
+ * round trip, with no interactive transaction holding a pooled connection.
+ * Webhooks are the hot path (every SMS, every status callback), so they skip
+ * Prisma's query compiler and go straight to the pool Prisma itself uses.
+ *
+ * Each statement starts by inserting the receipt; every later part reads
+ * FROM that insert's RETURNING, so a replay (receipt conflict) changes nothing.
+ * Unqualified table names resolve through the pool's search_path (see deps.ts).
+ */
+import type pg from "pg";
+import type { CallStatus, MessageStatus } from "../../generated/prisma/enums.js";
+import { uuidv7 } from "../../lib/ids.js";
+
+type Sql = Pick<pg.Pool, "query">;
+
+export interface InboundSms {
+  messageSid: string;
+  from: string;
+  to: string;
+  body: string;
+  /** Outbox topic and job name of the job that handles the message. */
+  topic: string;
+  /** Job id from the new message's id (e.g. `inbound-<id>`). */
+  jobIdPrefix: string;
+}
+
+/**
+ * Receipt + inbound Message + OutboxEvent for the job that handles it.
+ * The outbox insert fires the relay's wake-up (a trigger's NOTIFY, sent at commit).
+ * Returns the new message's id, or null when this MessageSid was seen before.
+ */
+export async function recordInboundSms(sql: Sql, sms: InboundSms): Promise<string | null> {
+  const messageId = uuidv7();
+  const { rows } = await sql.query<{ id: string }>({
+    name: "record-inbound-sms",
+    text: `
+      WITH receipt AS (
+        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
+        VALUES ($1, 'twilio', 'sms:' || $2::text)
+        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
+        RETURNING 1
+      ), message AS (
+        INSERT INTO "Message" ("id", "shopId", "direction", "purpose", "from", "to", "body", "status", "twilioSid", "updatedAt")
+        SELECT $3, (SELECT "shopId" FROM "PhoneNumber" WHERE "e164" = $5::text), 'inbound', 'inbound', $4, $5::text, $6, 'received', $2::text, now()
+        FROM receipt
+        -- The receipt is the dedupe; a message with this SID already stored (receipts purged) is also a replay.
+        ON CONFLICT ("twilioSid") DO NOTHING
+        RETURNING "id"
+      ), outbox AS (
+        INSERT INTO "OutboxEvent" ("id", "topic", "payload", "jobId")
+        SELECT $7, $8, jsonb_build_object('messageId', message."id"), $9::text || message."id"::text
+        FROM message
+        ON CONFLICT ("jobId") DO NOTHING
+      )
+      SELECT "id" FROM message`,
+    values: [uuidv7(), sms.messageSid, messageId, sms.from, sms.to, sms.body, uuidv7(), sms.topic, sms.jobIdPrefix],
+  });
+  return rows[0]?.id ?? null;
+}
+
+export interface MessageStatusUpdate {
+  messageSid: string;
+  /** Twilio's own status word, part of the dedupe key: each distinct callback counts once. */
+  twilioStatus: string;
+  /** Ours, or null for a status we do not track (only the receipt is written). */
+  status: MessageStatus | null;
+  /** Stored statuses that `status` may replace: status only moves forward. */
+  replaces: MessageStatus[];
+  errorCode: number | undefined;
+  /** Our message id from the callback URL: finds a message whose SID we never got to store. */
+  ourId: string | undefined;
+}
+
+/** Receipt + forward-only status update of an outbound message. Returns how many messages changed (0 or 1). */
+export async function recordMessageStatus(sql: Sql, update: MessageStatusUpdate): Promise<{ fresh: boolean; updated: number }> {
+  const { rows } = await sql.query<{ fresh: boolean; updated: string }>({
+    name: "record-message-status",
+    text: `
+      WITH receipt AS (
+        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
+        VALUES ($1, 'twilio', 'message-status:' || $2::text || ':' || $3::text)
+        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
+        RETURNING 1
+      ), updated AS (
+        UPDATE "Message"
+        SET "status" = $4::"MessageStatus", "twilioSid" = $2::text, "errorCode" = COALESCE($5::int, "errorCode"), "updatedAt" = now()
+        WHERE EXISTS (SELECT 1 FROM receipt)
+          AND $4::"MessageStatus" IS NOT NULL
+          AND ("twilioSid" = $2::text OR ("id" = $6::uuid AND "twilioSid" IS NULL))
+          AND "direction" = 'outbound'
+          AND "status" = ANY($7::"MessageStatus"[])
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT count(*) FROM updated) AS updated`,
+    values: [uuidv7(), update.messageSid, update.twilioStatus, update.status, update.errorCode ?? null, update.ourId ?? null, update.replaces],
+  });
+  const row = rows[0];
+  return { fresh: row?.fresh ?? false, updated: Number(row?.updated ?? 0) };
+}
+
+export interface CallStatusUpdate {
+  callSid: string;
+  twilioStatus: string;
+  status: CallStatus | null;
+  replaces: CallStatus[];
+  final: boolean;
+  from: string;
+  to: string;
+  durationSeconds: number | undefined;
+  now: Date;
+}
+
+/**
+ * Receipt + forward-only status update of a call, or the call's row when this
+ * is the first we hear of it (a callback can beat the code that placed it):
+ * a call from one of our numbers is ours (outbound).
+ */
+export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Promise<{ fresh: boolean }> {
+  const { rows } = await sql.query<{ fresh: boolean }>({
+    name: "record-call-status",
+    text: `
+      WITH receipt AS (
+        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
+        VALUES ($1, 'twilio', 'call-status:' || $2::text || ':' || $3::text)
+        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
+        RETURNING 1
+      ), updated AS (
+        UPDATE "Call"
+        SET "status" = $4::"CallStatus",
+            "startedAt" = CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz ELSE "startedAt" END,
+            "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE "endedAt" END,
+            "durationSeconds" = COALESCE($7::int, "durationSeconds"),
+            "updatedAt" = now()
+        WHERE EXISTS (SELECT 1 FROM receipt) AND $4::"CallStatus" IS NOT NULL AND "twilioSid" = $2::text AND "status" = ANY($8::"CallStatus"[])
+        RETURNING 1
+      ), created AS (
+        INSERT INTO "Call" ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "updatedAt")
+        SELECT $9, $2::text,
+               CASE WHEN EXISTS (SELECT 1 FROM "PhoneNumber" WHERE "e164" = $10::text) THEN 'outbound'::"Direction" ELSE 'inbound'::"Direction" END,
+               $10::text, $11, $4::"CallStatus", $7::int, now()
+        FROM receipt
+        WHERE $4::"CallStatus" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "Call" WHERE "twilioSid" = $2::text)
+        ON CONFLICT ("twilioSid") DO NOTHING
+      )
+      SELECT EXISTS (SELECT 1 FROM receipt) AS fresh`,
+    values: [
+      uuidv7(),
+      update.callSid,
+      update.twilioStatus,
+      update.status,
+      update.now,
+      update.final,
+      update.durationSeconds ?? null,
+      update.replaces,
+      uuidv7(),
+      update.from,
+      update.to,
+    ],
+  });
+  return { fresh: rows[0]?.fresh ?? false };
+}
