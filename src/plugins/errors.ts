@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { isUniqueViolation } from "../db/errors.js";
+import { isInvalidTextEncoding, isUniqueViolation } from "../db/errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { DomainError } from "../lib/problems.js";
 import { problem, type Problem } from "./problem.js";
@@ -36,7 +36,7 @@ function zodPath(instancePath: string, params: unknown): string {
   return instancePath.replace(/^\//, "").replaceAll("/", ".");
 }
 
-function toProblem(error: FastifyError | Error): { body: Problem; serverFault: boolean } {
+export function toProblem(error: FastifyError | Error): { body: Problem; serverFault: boolean } {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as FastifyError).validationContext ?? "request";
     const errors = error.validation.map((issue) => {
@@ -57,6 +57,13 @@ function toProblem(error: FastifyError | Error): { body: Problem; serverFault: b
   }
   // Services should catch these; this is the safety net for races they missed.
   if (isUniqueViolation(error)) return { body: problem(409, "conflict", "A conflicting record exists"), serverFault: false };
+  if (isInvalidTextEncoding(error)) {
+    // The text schemas refuse NUL at the edge; this catches a field that missed them.
+    return {
+      body: problem(400, "invalid-text", "A text value contains a NUL character (\\u0000) or invalid UTF-8; remove it and retry"),
+      serverFault: false,
+    };
+  }
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") {
     return { body: problem(404, "not-found", "Not found"), serverFault: false };
   }

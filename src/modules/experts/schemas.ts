@@ -3,6 +3,7 @@ import { pageQuery } from "../../lib/pagination.js";
 import { toE164 } from "../../lib/phone.js";
 import { availabilityWindowSchema, isValidTimeZone, quietHoursSchema } from "../../lib/schedule.js";
 import { tagSchema } from "../../lib/tags.js";
+import { text } from "../../lib/text.js";
 import type { CountryCode } from "libphonenumber-js";
 
 const skillSchema = z.object({
@@ -22,13 +23,13 @@ const skillsSchema = z
   });
 
 const expertFields = {
-  phone: z.string().trim().min(3).max(32).describe("E.164 (+14155550123), or national with phoneCountry"),
+  phone: text({ min: 3, max: 32 }).describe("E.164 (+14155550123), or national with phoneCountry"),
   phoneCountry: z
     .string()
     .regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 country code like US")
     .optional()
     .describe("Country for a phone number written in national format"),
-  name: z.string().trim().min(1).max(120),
+  name: text({ min: 1, max: 120 }),
   timeZone: z.string().refine(isValidTimeZone, "must be an IANA time zone like America/Chicago"),
   skills: skillsSchema,
   weeklyAvailability: z
@@ -116,5 +117,5 @@ export const expertSchema = z
 
 export const vettingBody = z.object({
   decision: z.enum(["approved", "rejected"]),
-  note: z.string().trim().max(2000).default(""),
+  note: text({ max: 2000 }).default(""),
 });

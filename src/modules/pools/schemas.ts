@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pageQuery } from "../../lib/pagination.js";
 import { tagListSchema, tagSchema } from "../../lib/tags.js";
+import { text } from "../../lib/text.js";
 
 export const currencySchema = z
   .string()
@@ -57,7 +58,7 @@ export const poolSchema = z
   .meta({ id: "Pool" });
 
 const poolFields = {
-  name: z.string().trim().min(1).max(120),
+  name: text({ min: 1, max: 120 }),
   tags: tagListSchema,
   productIds: z
     .array(z.uuid({ error: "must be a product id" }))

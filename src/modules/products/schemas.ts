@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { tagListSchema, tagSchema } from "../../lib/tags.js";
 import { pageQuery } from "../../lib/pagination.js";
+import { text } from "../../lib/text.js";
 
 export const productSchema = z
   .object({
@@ -14,15 +15,12 @@ export const productSchema = z
   })
   .meta({ id: "Product" });
 
+const skuSchema = text({ min: 1, max: 64 }).regex(/^[\x21-\x7e]+$/, "must be visible ASCII without spaces");
+
 const productFields = {
-  sku: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .regex(/^[\x21-\x7e]+$/, "must be visible ASCII without spaces"),
-  name: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(5000),
+  sku: skuSchema,
+  name: text({ min: 1, max: 200 }),
+  description: text({ max: 5000 }),
   tags: tagListSchema,
 };
 
@@ -39,5 +37,5 @@ export const updateProductBody = z
 
 export const listProductsQuery = pageQuery.extend({
   tag: tagSchema.optional().describe("Only products carrying this tag"),
-  sku: z.string().optional(),
+  sku: text({ max: 64 }).optional().describe("Only the product with this sku"),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { text } from "../../lib/text.js";
 
 export const shopSchema = z
   .object({
@@ -12,7 +13,7 @@ export const shopSchema = z
   .meta({ id: "Shop" });
 
 export const createShopBody = z.object({
-  name: z.string().trim().min(1).max(120),
+  name: text({ min: 1, max: 120 }),
   slug: z
     .string()
     .trim()
@@ -45,4 +46,4 @@ export const issuedApiKeySchema = apiKeySchema
 
 export const createShopResponse = z.object({ shop: shopSchema, apiKey: issuedApiKeySchema });
 
-export const createApiKeyBody = z.object({ name: z.string().trim().min(1).max(80) });
+export const createApiKeyBody = z.object({ name: text({ min: 1, max: 80 }) });

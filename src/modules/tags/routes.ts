@@ -2,6 +2,7 @@ import { z } from "zod";
 import { shopAuth, type RoutesPlugin } from "../../http.js";
 import { pageOf, pageQuery } from "../../lib/pagination.js";
 import { tagSchema } from "../../lib/tags.js";
+import { text } from "../../lib/text.js";
 import { shopIdOf } from "../../plugins/auth.js";
 import { commonErrors } from "../../plugins/problem.js";
 import type { TagService } from "./service.js";
@@ -35,8 +36,8 @@ export const tagRoutes: RoutesPlugin<{ tags: TagService }> = async (app, { tags:
         summary: "Create a skill tag or change its label and description",
         params: z.object({ slug: tagSchema }),
         body: z.object({
-          label: z.string().trim().min(1).max(80),
-          description: z.string().trim().max(500).default(""),
+          label: text({ min: 1, max: 80 }),
+          description: text({ max: 500 }).default(""),
         }),
         response: { 200: skillTagSchema, ...commonErrors },
       },
