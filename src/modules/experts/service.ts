@@ -6,7 +6,7 @@ import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
 import type { AvailabilityWindow, QuietHours } from "../../lib/schedule.js";
 import { registerTags } from "../tags/service.js";
-import { enqueueExpertInvite } from "../telephony/jobs.js";
+import { enqueueExpertInvite } from "../telephony/invites.js";
 import { decideVetting, nextExpertStatus, type ExpertEvent, type VettingDecision } from "./expert-state.js";
 import type { createExpertBody, listExpertsQuery, updateExpertBody } from "./schemas.js";
 
@@ -60,6 +60,48 @@ function expertColumns(input: UpdateExpert) {
   };
 }
 
+/**
+ * The one writer of an expert's life-cycle status, for every caller (REST,
+ * admin, SMS keywords): the pure `nextExpertStatus` decides, this applies it
+ * with the timestamps that go with it. An expert who returns to `invited`
+ * (reinstated, never verified) gets a new invite in the same transaction.
+ * The caller holds the expert's row lock in `tx`, so moves cannot interleave.
+ */
+export async function applyExpertEvent(
+  tx: Prisma.TransactionClient,
+  { expert, event, now }: { expert: Expert; event: ExpertEvent; now: Date },
+): Promise<ExpertRow> {
+  const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, event);
+  const invite = status === "invited" && expert.status !== "invited";
+  const updated = await tx.expert.update({
+    where: { id: expert.id },
+    data: {
+      status,
+      ...(event === "suspend" ? { suspendedAt: now } : {}),
+      ...(event === "reinstate" ? { suspendedAt: null } : {}),
+      ...(event === "phone_verified" && !expert.phoneVerifiedAt ? { phoneVerifiedAt: now } : {}),
+      ...(invite ? { inviteCount: { increment: 1 } } : {}),
+    },
+    include: withSkills,
+  });
+  if (invite) await enqueueExpertInvite(tx, updated);
+  return updated;
+}
+
+/**
+ * OFF/ON by SMS. Texts are handled in parallel, so an older text may arrive
+ * after a newer one: a change older than the last one applied is dropped.
+ * Returns false when it was. The caller holds the expert's row lock in `tx`.
+ */
+export async function setExpertPaused(
+  tx: Prisma.TransactionClient,
+  { expert, paused, at }: { expert: Expert; paused: boolean; at: Date },
+): Promise<boolean> {
+  if (expert.pausedChangedAt && expert.pausedChangedAt > at) return false;
+  await tx.expert.update({ where: { id: expert.id }, data: { paused, pausedChangedAt: at } });
+  return true;
+}
+
 const phoneTaken = () => conflict("phone-taken", "Another expert of this shop has this phone number");
 
 function rethrowUnique(error: unknown): never {
@@ -81,18 +123,7 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
         SELECT id FROM "Expert" WHERE id = ${where.id}::uuid FOR UPDATE`;
       const expert = locked.length > 0 ? await tx.expert.findFirst({ where }) : null;
       if (!expert) throw notFound("Expert");
-      const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, event);
-      const now = clock.now();
-      return tx.expert.update({
-        where: { id: expert.id },
-        data: {
-          status,
-          ...(event === "suspend" ? { suspendedAt: now } : {}),
-          ...(event === "reinstate" ? { suspendedAt: null } : {}),
-          ...(event === "phone_verified" && !expert.phoneVerifiedAt ? { phoneVerifiedAt: now } : {}),
-        },
-        include: withSkills,
-      });
+      return applyExpertEvent(tx, { expert, event, now: clock.now() });
     });
   }
 
@@ -114,6 +145,7 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
               name: input.name,
               timeZone: input.timeZone,
               skills: { create: input.skills },
+              inviteCount: 1,
             },
             include: withSkills,
           });
@@ -154,6 +186,8 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
           const existing = await tx.expert.findFirst({ where: { id, shopId } });
           if (!existing) throw notFound("Expert");
           const phoneChanged = input.phone !== undefined && input.phone !== existing.phone;
+          // The new number gets its own invite (a suspended expert gets one when reinstated).
+          const invite = phoneChanged && existing.status !== "suspended";
           if (input.skills) {
             await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
           }
@@ -164,12 +198,12 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
               ...(phoneChanged
                 ? { phoneVerifiedAt: null, ...(existing.status === "active" ? { status: "invited" as const } : {}) }
                 : {}),
+              ...(invite ? { inviteCount: { increment: 1 } } : {}),
               ...(input.skills ? { skills: { deleteMany: {}, create: input.skills } } : {}),
             },
             include: withSkills,
           });
-          // The new number gets its own invite (unless the expert is suspended).
-          if (phoneChanged && updated.status === "invited") await enqueueExpertInvite(tx, updated);
+          if (invite) await enqueueExpertInvite(tx, updated);
           return updated;
         });
         return toExpertView(expert);

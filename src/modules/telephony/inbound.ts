@@ -7,7 +7,7 @@ import type { Deps } from "../../deps.js";
 import type { Expert, Message, Prisma } from "../../generated/prisma/client.js";
 import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
-import { nextExpertStatus } from "../experts/expert-state.js";
+import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
 import { copy, statusText } from "./copy.js";
 import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
 import { OPT_OUT_CONFIRMATION, queueSms } from "./sms.js";
@@ -63,24 +63,16 @@ async function actOnExpert(
   switch (intent.kind) {
     case "join": {
       if (expert.status === "suspended") return copy.suspended(shop.name);
-      const wasActive = expert.status === "active";
-      const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, "phone_verified");
-      await tx.expert.update({
-        where: { id: expert.id },
-        data: { status, ...(expert.phoneVerifiedAt ? {} : { phoneVerifiedAt: now }) },
-      });
-      return wasActive ? copy.alreadyJoined : copy.joined(shop.name);
+      await applyExpertEvent(tx, { expert, event: "phone_verified", now });
+      return expert.status === "active" ? copy.alreadyJoined : copy.joined(shop.name);
     }
     case "available":
     case "pause": {
       if (expert.status === "invited") return copy.notJoinedYet;
       if (expert.status === "suspended") return copy.suspended(shop.name);
-      // Texts are handled in parallel: OFF then ON may be processed ON first. The later text wins.
-      if (expert.pausedChangedAt && expert.pausedChangedAt > inbound.createdAt) return null;
-      await tx.expert.update({
-        where: { id: expert.id },
-        data: { paused: intent.kind === "pause", pausedChangedAt: inbound.createdAt },
-      });
+      // Texts are handled in parallel: OFF then ON may be processed ON first. The later text wins, silently.
+      const applied = await setExpertPaused(tx, { expert, paused: intent.kind === "pause", at: inbound.createdAt });
+      if (!applied) return null;
       return intent.kind === "pause" ? copy.paused : copy.available;
     }
     case "status":

@@ -8,30 +8,19 @@ import type { Deps } from "../../deps.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { reserveSendSlot } from "../../lib/send-slots.js";
-import { sha256Hex } from "../../lib/tokens.js";
 import { isRetryableTwilioError, isTwilioRestError, UNSUBSCRIBED_RECIPIENT } from "../../lib/twilio-errors.js";
-import { enqueue } from "../outbox/outbox.js";
 import { inviteText } from "./copy.js";
 import { handleInboundSms } from "./inbound.js";
+import { EXPERT_INVITE, inviteDedupeKey } from "./invites.js";
 import { createNumberService, webhookUrls } from "./numbers.js";
 import { quietHoursEnd } from "./quiet-hours.js";
+import { FAILURE_REASONS, leaseEnds, MAX_INTERRUPTED_SENDS, STUCK_SMS_LOG } from "./send-claims.js";
 import { OPT_OUT_CONFIRMATION, queueSms, SEND_SMS } from "./sms.js";
 
-export const EXPERT_INVITE = "expert-invite";
+export { EXPERT_INVITE } from "./invites.js";
 export const HANDLE_INBOUND_SMS = "handle-inbound-sms";
 
 type TelephonyDeps = Pick<Deps, "prisma" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
-
-/** Called in the transaction that creates an expert or changes their phone. */
-export async function enqueueExpertInvite(tx: Prisma.TransactionClient, expert: { id: string; phone: string }) {
-  await enqueue(tx, {
-    queue: QUEUES.telephony,
-    name: EXPERT_INVITE,
-    payload: { expertId: expert.id, phone: expert.phone },
-    // A hash, not the number: job ids end up in logs and Redis keys.
-    jobId: `invite-${expert.id}-${sha256Hex(expert.phone).slice(0, 16)}`,
-  });
-}
 
 async function withRetries<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -51,9 +40,26 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
     payload: z.object({ messageId: z.uuid() }),
     async handle({ messageId }, context) {
       const message = await prisma.message.findUnique({ where: { id: messageId } });
-      // Anything but "queued" means sent, failed, or claimed by an attempt that
-      // crashed mid-send: never risk sending twice.
-      if (!message || message.direction !== "outbound" || message.status !== "queued") return;
+      if (!message || message.direction !== "outbound") return;
+      // "sending" is claimed by an attempt (maybe this job's own, before a crash); see send-claims.ts.
+      const interrupted = message.status === "sending";
+      if (interrupted) {
+        // Twilio has it: its status callbacks take it from here.
+        if (message.twilioSid) return;
+        // The claim may still be live; come back when it cannot be, and look again.
+        const deadline = leaseEnds(message.sendingClaimedAt);
+        if (deadline > clock.now()) await context.delayUntil(deadline);
+        if (message.interruptedSends >= MAX_INTERRUPTED_SENDS) {
+          const { count } = await prisma.message.updateMany({
+            where: { id: messageId, status: "sending", twilioSid: null, sendingClaimedAt: message.sendingClaimedAt },
+            data: { status: "failed", failureReason: FAILURE_REASONS.sendInterrupted },
+          });
+          if (count === 1) logger.warn({ messageId, outcome: "failed", by: "send-job", interruptedSends: message.interruptedSends }, STUCK_SMS_LOG);
+          return;
+        }
+      } else if (message.status !== "queued") {
+        return; // sent, delivered or failed: never send twice
+      }
 
       const optedOut = await prisma.optOut.findUnique({
         where: { phone_platformNumber: { phone: message.to, platformNumber: message.from } },
@@ -91,8 +97,15 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
         await context.delayUntil(message.sendAfter);
       }
 
-      const claimed = await prisma.message.updateMany({ where: { id: messageId, status: "queued" }, data: { status: "sending" } });
+      // Compare-and-set on the claim we saw: of two attempts (or an attempt and the sweep), one wins.
+      const claimedAt = clock.now();
+      const claimed = await prisma.message.updateMany({
+        where: { id: messageId, status: message.status, twilioSid: null, sendingClaimedAt: message.sendingClaimedAt },
+        data: { status: "sending", sendingClaimedAt: claimedAt, ...(interrupted ? { interruptedSends: { increment: 1 } } : {}) },
+      });
       if (claimed.count === 0) return;
+      if (interrupted) logger.warn({ messageId, outcome: "resending", by: "send-job", interruptedSends: message.interruptedSends + 1 }, STUCK_SMS_LOG);
+      const ourClaim = { id: messageId, status: "sending" as const, sendingClaimedAt: claimedAt };
       let sid: string;
       try {
         const sent = await twilio.messages.create({
@@ -106,7 +119,7 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
       } catch (error) {
         if (isTwilioRestError(error) && !isRetryableTwilioError(error)) {
           logger.warn({ messageId, code: error.code, status: error.status }, "twilio refused the message; not retrying");
-          await prisma.message.update({ where: { id: messageId }, data: { status: "failed", errorCode: error.code ?? null } });
+          await prisma.message.updateMany({ where: ourClaim, data: { status: "failed", errorCode: error.code ?? null } });
           if (error.code === UNSUBSCRIBED_RECIPIENT) {
             await prisma.optOut.createMany({ data: [{ phone: message.to, platformNumber: message.from }], skipDuplicates: true });
           }
@@ -116,17 +129,20 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
         // accepted message; its status callback then finds the row by our id). Put it back, only if
         // nothing has moved it since, and let BullMQ retry with backoff.
         await prisma.message.updateMany({
-          where: { id: messageId, status: "sending", twilioSid: null },
-          data: { status: "queued", sendAfter: null },
+          where: { ...ourClaim, twilioSid: null },
+          data: { status: "queued", sendAfter: null, sendingClaimedAt: null },
         });
         throw error;
       }
       // Sent: from here on, never send again. Recording the SID is retried on its own.
       await withRetries(() => prisma.message.updateMany({ where: { id: messageId, twilioSid: null }, data: { twilioSid: sid } }));
     },
-    /** Out of attempts (a long Twilio outage): say so on the row instead of leaving it queued forever. */
+    /** Out of attempts (a long Twilio outage): say so on the row instead of leaving it queued (or claimed) forever. */
     async onGiveUp({ messageId }) {
-      await prisma.message.updateMany({ where: { id: messageId, status: "queued" }, data: { status: "failed" } });
+      await prisma.message.updateMany({
+        where: { id: messageId, status: { in: ["queued", "sending"] }, twilioSid: null },
+        data: { status: "failed", failureReason: FAILURE_REASONS.retriesExhausted },
+      });
       logger.error({ messageId }, "gave up sending a message after every retry");
     },
   });
@@ -136,23 +152,28 @@ export function expertInviteJob(deps: TelephonyDeps) {
   const numbers = createNumberService(deps);
   return defineJob({
     name: EXPERT_INVITE,
-    payload: z.object({ expertId: z.uuid(), phone: z.string() }),
-    async handle({ expertId, phone }) {
+    payload: z.object({ expertId: z.uuid(), invite: z.number().int().positive() }),
+    async handle({ expertId, invite }) {
       const expert = await deps.prisma.expert.findUnique({
         where: { id: expertId },
         include: { shop: { select: { name: true } }, skills: { orderBy: { level: "desc" } } },
       });
-      // Changed number since (a newer invite covers it), joined already, or gone.
-      if (!expert || expert.phone !== phone || expert.status !== "invited") return;
-      const line = await numbers.ensureExpertLine(expert.shopId);
+      // A newer invitation covers it (new phone, or suspended and back), joined already, or gone.
+      const current = (row: { inviteCount: number; status: string } | null | undefined) => row?.inviteCount === invite && row.status === "invited";
+      if (!expert || !current(expert)) return;
+      const line = await numbers.ensureExpertLine(expert.shopId); // may buy a number: outside the transaction
       await deps.prisma.$transaction(async (tx) => {
+        // Looked at again under a share lock: a phone change now waits for this message, or this sees it.
+        const [locked] = await tx.$queryRaw<{ phone: string; inviteCount: number; status: string }[]>`
+          SELECT phone, "inviteCount", status::text AS status FROM "Expert" WHERE id = ${expertId}::uuid FOR SHARE`;
+        if (!locked || !current(locked)) return;
         await queueSms(tx, {
           shopId: expert.shopId,
           from: line.e164,
-          to: phone,
+          to: locked.phone,
           body: inviteText({ shopName: expert.shop.name, expertName: expert.name, tags: expert.skills.map((skill) => skill.tag) }),
           purpose: "invite",
-          dedupeKey: `invite:${expertId}:${phone}`,
+          dedupeKey: inviteDedupeKey(expertId, invite),
         });
       });
     },
