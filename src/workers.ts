@@ -2,7 +2,7 @@ import { Queue, type Worker } from "bullmq";
 import { createRedis, type Deps } from "./deps.js";
 import { QUEUES } from "./jobs/define.js";
 import { startRunner } from "./jobs/runner.js";
-import { purgeIdempotencyRecordsJob, scheduleMaintenance } from "./modules/maintenance/jobs.js";
+import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
 import { createOutboxRelay } from "./modules/outbox/outbox.js";
 import { telephonyJobs } from "./modules/telephony/jobs.js";
 
@@ -20,7 +20,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   await scheduleMaintenance(maintenanceQueue);
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
   const workers: Worker[] = [
-    startRunner({ ...common, queue: QUEUES.maintenance, definitions: [purgeIdempotencyRecordsJob(deps)], concurrency: 1 }),
+    startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
     startRunner({ ...common, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
   ];
 

@@ -2,7 +2,13 @@ import { Queue, QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedis } from "../../src/deps.js";
 import { QUEUES } from "../../src/jobs/define.js";
-import { PURGE_IDEMPOTENCY } from "../../src/modules/maintenance/jobs.js";
+import {
+  PURGE_IDEMPOTENCY,
+  PURGE_PUBLISHED_OUTBOX,
+  PURGE_WEBHOOK_RECEIPTS,
+  WEBHOOK_RECEIPT_RETENTION_MS,
+} from "../../src/modules/maintenance/jobs.js";
+import { SETTLE_STUCK_SMS } from "../../src/modules/telephony/stuck-sends.js";
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
 import { useTestContext } from "../helpers/context.js";
 
@@ -27,9 +33,28 @@ afterAll(async () => {
 });
 
 describe("maintenance worker", () => {
-  it("schedules the idempotency purge on start", async () => {
+  it("schedules the purges and the stuck-SMS sweep on start", async () => {
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers.map((scheduler) => scheduler.key)).toContain(PURGE_IDEMPOTENCY);
+    expect(Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler.every]))).toEqual({
+      [PURGE_IDEMPOTENCY]: 3600_000,
+      [PURGE_WEBHOOK_RECEIPTS]: 3600_000,
+      [PURGE_PUBLISHED_OUTBOX]: 3600_000,
+      [SETTLE_STUCK_SMS]: 60_000,
+    });
+  });
+
+  it("runs the webhook receipt purge it schedules", async () => {
+    const { deps } = ctx();
+    await deps.prisma.webhookReceipt.createMany({
+      data: [
+        { provider: "twilio", dedupeKey: "sms:SMold", receivedAt: new Date(Date.now() - WEBHOOK_RECEIPT_RETENTION_MS - 60_000) },
+        { provider: "twilio", dedupeKey: "sms:SMfresh" },
+      ],
+    });
+    const job = await queue.add(PURGE_WEBHOOK_RECEIPTS, {}, { jobId: "purge-receipts-now" });
+    await job.waitUntilFinished(events, 10_000);
+    const keys = (await deps.prisma.webhookReceipt.findMany()).map((row) => row.dedupeKey);
+    expect(keys).toEqual(["sms:SMfresh"]);
   });
 
   it("purges idempotency records past retention and keeps recent ones", async () => {

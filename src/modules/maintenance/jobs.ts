@@ -1,13 +1,59 @@
 import { type Queue } from "bullmq";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../../plugins/idempotency.js";
+import { settleStuckSmsJob, SETTLE_STUCK_SMS } from "../telephony/stuck-sends.js";
 
 export const PURGE_IDEMPOTENCY = "purge-idempotency-records";
+export const PURGE_WEBHOOK_RECEIPTS = "purge-webhook-receipts";
+export const PURGE_PUBLISHED_OUTBOX = "purge-published-outbox";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * A receipt answers a replayed webhook. Twilio retries for hours and Stripe
+ * for up to three days, so a month is long past any provider's retry.
+ */
+export const WEBHOOK_RECEIPT_RETENTION_MS = 30 * DAY_MS;
+/**
+ * A published outbox row is only history: deduplication rests on the rows
+ * that caused it (job ids derive from them) and on BullMQ, which keeps
+ * finished jobs for a day. A week leaves time to look into an incident.
+ */
+export const PUBLISHED_OUTBOX_RETENTION_MS = 7 * DAY_MS;
+
+type MaintenanceDeps = Pick<Deps, "prisma" | "clock" | "logger">;
+
+export interface PurgeOptions {
+  /** Rows per DELETE: each statement is short, so it never holds locks on a big table for long. */
+  batchSize?: number;
+  /** Statements per run; what is left waits for the next run. */
+  maxBatches?: number;
+}
+
+/**
+ * Deletes the rows `select` finds, `batchSize` at a time, until none are
+ * left (or `maxBatches` ran). `select` is a constant query of this module,
+ * never input. Returns how many rows went.
+ */
+async function deleteInBatches(
+  prisma: Deps["prisma"],
+  table: "WebhookReceipt" | "OutboxEvent",
+  select: (limit: number) => Prisma.Sql,
+  { batchSize = 1000, maxBatches = 100 }: PurgeOptions,
+): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < maxBatches; round++) {
+    const deleted = await prisma.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} WHERE id IN (${select(batchSize)})`;
+    total += deleted;
+    if (deleted < batchSize) break;
+  }
+  return total;
+}
 
 /** Deletes stored Idempotency-Key responses past their retention. Safe to run twice. */
-export function purgeIdempotencyRecordsJob({ prisma, clock, logger }: Pick<Deps, "prisma" | "clock" | "logger">) {
+export function purgeIdempotencyRecordsJob({ prisma, clock, logger }: MaintenanceDeps) {
   return defineJob({
     name: PURGE_IDEMPOTENCY,
     payload: z.object({}).loose(),
@@ -19,9 +65,57 @@ export function purgeIdempotencyRecordsJob({ prisma, clock, logger }: Pick<Deps,
   });
 }
 
-/** Schedules the hourly purge; upserting the scheduler makes this safe on every worker start. */
+/** Deletes webhook receipts past their retention. Safe to run twice. */
+export function purgeWebhookReceiptsJob({ prisma, clock, logger }: MaintenanceDeps, options: PurgeOptions = {}) {
+  return defineJob({
+    name: PURGE_WEBHOOK_RECEIPTS,
+    payload: z.object({}).loose(),
+    async handle() {
+      const cutoff = new Date(clock.now().getTime() - WEBHOOK_RECEIPT_RETENTION_MS);
+      const count = await deleteInBatches(
+        prisma,
+        "WebhookReceipt",
+        (limit) => Prisma.sql`SELECT id FROM "WebhookReceipt" WHERE "receivedAt" < ${cutoff} LIMIT ${limit}`,
+        options,
+      );
+      if (count > 0) logger.info({ count }, "purged old webhook receipts");
+    },
+  });
+}
+
+/** Deletes outbox rows published long ago; unpublished rows are never touched. Safe to run twice. */
+export function purgePublishedOutboxJob({ prisma, clock, logger }: MaintenanceDeps, options: PurgeOptions = {}) {
+  return defineJob({
+    name: PURGE_PUBLISHED_OUTBOX,
+    payload: z.object({}).loose(),
+    async handle() {
+      const cutoff = new Date(clock.now().getTime() - PUBLISHED_OUTBOX_RETENTION_MS);
+      const count = await deleteInBatches(
+        prisma,
+        "OutboxEvent",
+        (limit) => Prisma.sql`SELECT id FROM "OutboxEvent" WHERE "publishedAt" < ${cutoff} LIMIT ${limit}`,
+        options,
+      );
+      if (count > 0) logger.info({ count }, "purged published outbox events");
+    },
+  });
+}
+
+/** Every job the maintenance queue runs. */
+export function maintenanceJobs(deps: Pick<Deps, "prisma" | "clock" | "logger" | "twilio">) {
+  return [purgeIdempotencyRecordsJob(deps), purgeWebhookReceiptsJob(deps), purgePublishedOutboxJob(deps), settleStuckSmsJob(deps)];
+}
+
+const SCHEDULES: [name: string, everyMs: number][] = [
+  [PURGE_IDEMPOTENCY, 60 * 60 * 1000],
+  [PURGE_WEBHOOK_RECEIPTS, 60 * 60 * 1000],
+  [PURGE_PUBLISHED_OUTBOX, 60 * 60 * 1000],
+  [SETTLE_STUCK_SMS, 60 * 1000],
+];
+
+/** Schedules the repeating jobs; upserting a scheduler makes this safe on every worker start. */
 export async function scheduleMaintenance(queue: Queue): Promise<void> {
-  await queue.upsertJobScheduler(PURGE_IDEMPOTENCY, { every: 60 * 60 * 1000 }, { name: PURGE_IDEMPOTENCY, data: {} });
+  for (const [name, every] of SCHEDULES) await queue.upsertJobScheduler(name, { every }, { name, data: {} });
 }
 
 export const maintenanceQueueName = QUEUES.maintenance;
