@@ -30,7 +30,7 @@ import { phoneNumberRoutes } from "./modules/telephony/numbers.routes.js";
 import { twilioWebhookRoutes } from "./modules/telephony/webhooks.routes.js";
 import { createTagService } from "./modules/tags/service.js";
 import { authHooks } from "./plugins/auth.js";
-import errors from "./plugins/errors.js";
+import errors, { frameworkErrors } from "./plugins/errors.js";
 import idempotency from "./plugins/idempotency.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -47,6 +47,8 @@ export async function buildApp(deps: Deps) {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Errors the router raises before any hook runs (a malformed URL encoding) are problems too.
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 

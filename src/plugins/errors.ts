@@ -9,6 +9,7 @@ import { isInvalidTextEncoding, isUniqueViolation } from "../db/errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { DomainError } from "../lib/problems.js";
 import { problem, type Problem } from "./problem.js";
+import { RouteMethods } from "./route-methods.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json; charset=utf-8";
 
@@ -26,7 +27,9 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = 
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body-too-large" },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "empty-json-body" },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed-json" },
-  FST_ERR_INVALID_URL: { status: 400, code: "invalid-url" },
+  // Raised by the router before any route or hook runs: they reach frameworkErrors.
+  FST_ERR_BAD_URL: { status: 400, code: "invalid-url" },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: "uri-too-long" },
 };
 
 function zodPath(instancePath: string, params: unknown): string {
@@ -80,17 +83,44 @@ export function toProblem(error: FastifyError | Error): { body: Problem; serverF
   return { body: problem(500, "internal", "Something went wrong on our side; it has been logged"), serverFault: true };
 }
 
-async function errorsPlugin(app: FastifyInstance): Promise<void> {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { body, serverFault } = toProblem(error);
-    if (serverFault) request.log.error({ err: error }, "request failed");
-    else request.log.info({ code: body.code, status: body.status }, "request rejected");
-    return sendProblem(request, reply, body);
-  });
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { body, serverFault } = toProblem(error);
+  if (serverFault) request.log.error({ err: error }, "request failed");
+  else request.log.info({ code: body.code, status: body.status }, "request rejected");
+  return sendProblem(request, reply, body);
+}
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, problem(404, "route-not-found", `No route ${request.method} ${request.url.split("?")[0]}`)),
-  );
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any
+ * route, hook or error handler exists for the request (a malformed URL
+ * encoding such as /v1/products/%E0%A4%A, an over-long path parameter).
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // onRequest hooks have not run, so the request id header is not set yet.
+  reply.header("x-request-id", request.id);
+  answerError(error, request, reply);
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((error: FastifyError, request, reply) => answerError(error, request, reply));
+
+  // Registered before any module, this sees every route, prefixes included.
+  const routeMethods = new RouteMethods();
+  app.addHook("onRoute", (route) => routeMethods.add(route.url, route.method));
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? request.url;
+    const allowed = routeMethods.allowedFor(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header("allow", allowed.join(", "));
+      return sendProblem(
+        request,
+        reply,
+        problem(405, "method-not-allowed", `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}`),
+      );
+    }
+    return sendProblem(request, reply, problem(404, "route-not-found", `No route ${request.method} ${path}`));
+  });
 }
 
 export default fp(errorsPlugin, { name: "errors" });

@@ -15,6 +15,7 @@ function expectProblem(response: { statusCode: number; headers: Record<string, u
   expect(body).toMatchObject({ type: `urn:expertline:problem:${code}`, status, code });
   expect(typeof body.title).toBe("string");
   expect(typeof body.detail).toBe("string");
+  expect(typeof body.instance).toBe("string");
   expect(response.body).not.toMatch(/at .+\.(ts|js):\d+/); // no stack frames
   return body;
 }
@@ -26,7 +27,42 @@ describe("problem+json errors", () => {
     const { app } = ctx();
     shop = await makeShop(ctx().app);
     expectProblem(await app.inject({ method: "GET", url: "/nope" }), 404, "route-not-found");
-    expectProblem(await app.inject({ method: "DELETE", url: "/v1/shop", headers: shop.headers }), 404, "route-not-found");
+    expectProblem(await app.inject({ method: "GET", url: "/v1/shop/nope", headers: shop.headers }), 404, "route-not-found");
+    expectProblem(await app.inject({ method: "POST", url: "/v1/experts/x/y/z" }), 404, "route-not-found");
+  });
+
+  it("a wrong method on a known path is 405 with an Allow header", async () => {
+    const { app } = ctx();
+    for (const [method, url, allow] of [
+      ["DELETE", "/v1/shop", "GET, HEAD"],
+      ["PUT", "/v1/products", "GET, HEAD, POST"],
+      ["PUT", "/v1/products/", "GET, HEAD, POST"],
+      ["POST", "/v1/products/0195f3a2-7c1e-7b3a-9d2e-1f2a3b4c5d6e?x=1", "DELETE, GET, HEAD, PATCH"],
+      ["GET", "/v1/experts/0195f3a2-7c1e-7b3a-9d2e-1f2a3b4c5d6e/suspend", "POST"],
+      ["DELETE", "/v1/admin/shops", "GET, HEAD, POST"],
+      ["GET", "/twilio/sms", "POST"],
+    ] as const) {
+      const response = await app.inject({ method, url, headers: shop.headers });
+      const body = expectProblem(response, 405, "method-not-allowed");
+      expect(response.headers.allow, `${method} ${url}`).toBe(allow);
+      expect(body.instance).toBe(url.split("?")[0]);
+      expect(body.detail).toContain(allow);
+    }
+  });
+
+  it("a malformed URL encoding is a 400 problem, raised before any route runs", async () => {
+    const { app } = ctx();
+    for (const url of ["/v1/products/%00%ff", "/v1/products/%E0%A4%A", "/nope/%ff"]) {
+      const response = await app.inject({ method: "GET", url, headers: { ...shop.headers, "x-request-id": "bad-url-1" } });
+      const body = expectProblem(response, 400, "invalid-url");
+      expect(body).toMatchObject({ instance: url, requestId: "bad-url-1" });
+      expect(response.headers["x-request-id"]).toBe("bad-url-1");
+    }
+  });
+
+  it("an over-long path parameter is a 414 problem", async () => {
+    const { app } = ctx();
+    expectProblem(await app.inject({ method: "GET", url: `/v1/products/${"a".repeat(500)}`, headers: shop.headers }), 414, "uri-too-long");
   });
 
   it("validation errors list each failing field", async () => {
