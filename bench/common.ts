@@ -1,4 +1,4 @@
-/** Pieces both benchmarks use: bounded settings, local-only checks, and the worker-thread load runner. */
+/** Pieces both benchmarks use: bounded settings, local-only checks, the worker-thread load runner, and the report. */
 import { Worker } from "node:worker_threads";
 import type { LoadInput, LoadMessage, ScenarioResult } from "./load.js";
 
@@ -9,6 +9,26 @@ export function boundedInt(name: string, fallback: number, min: number, max: num
     throw new Error(`${name} must be an integer from ${min} to ${max}, not ${raw}`);
   }
   return value;
+}
+
+/** How hard each load scenario pushes: the same for every scenario, the limit included. */
+export interface LoadSettings {
+  /** Measured requests per scenario. */
+  requests: number;
+  /** Requests before the measured ones, not counted. */
+  warmup: number;
+  connections: number;
+}
+
+export function loadSettings(): LoadSettings {
+  if (process.env.BENCH_CONCURRENCY) throw new Error("BENCH_CONCURRENCY is now BENCH_CONNECTIONS (autocannon connections)");
+  const requests = boundedInt("BENCH_REQUESTS", 2_000, 1, 50_000);
+  return {
+    requests,
+    warmup: boundedInt("BENCH_WARMUP", Math.min(200, requests), 0, 10_000),
+    // Issue 6 measures the webhook against the limit at 50 connections.
+    connections: boundedInt("BENCH_CONNECTIONS", 50, 1, 256),
+  };
 }
 
 export function assertLocal(name: string, url: string) {
@@ -74,4 +94,95 @@ export function runBounded(main: () => Promise<number>, hardExitAt: number): voi
       process.exitCode = 1;
     },
   );
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned, then a blank line. */
+export function printTable(columns: string[], rows: string[][]): void {
+  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  console.log(line(columns));
+  console.log(line(widths.map((width) => "-".repeat(width))));
+  for (const row of rows) console.log(line(row));
+  console.log("");
+}
+
+/** The limit's figures every scenario is compared with: the mean of its runs (before and after the others). */
+export interface LimitBaseline {
+  rps: number;
+  p99: number;
+  runs: ScenarioResult[];
+}
+
+export function limitBaseline(runs: ScenarioResult[]): LimitBaseline | null {
+  const measured = runs.filter((run) => run.requests > 0 && Number.isFinite(run.rps));
+  if (measured.length === 0) return null;
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  return { rps: mean(measured.map((run) => run.rps)), p99: mean(measured.map((run) => run.p99)), runs: measured };
+}
+
+/** Requests that failed in any phase: non-2xx answers, connection errors and timeouts. */
+export function failedRequests(result: ScenarioResult): number {
+  return result.non2xx + result.errors + result.warmupFailures;
+}
+
+export function ratio(value: number, reference: number): number {
+  return reference > 0 ? value / reference : Number.NaN;
+}
+
+/**
+ * The load table, with each scenario's ratio to the limit (req/s: higher is
+ * better; p99: lower is better), then every failure, prominently.
+ */
+export function printLoadResults(results: ScenarioResult[], baseline: LimitBaseline | null): void {
+  printTable(
+    ["scenario", "requests", "conn", "req/s", "p50 ms", "p97.5 ms", "p99 ms", "max ms", "non-2xx", "errors", "req/s ×limit", "p99 ×limit"],
+    results.map((r) => [
+      r.name,
+      r.requests === r.planned ? String(r.requests) : `${r.requests}/${r.planned}`,
+      String(r.connections),
+      fixed(r.rps, 0),
+      fixed(r.p50, 0),
+      fixed(r.p97_5, 0),
+      fixed(r.p99, 0),
+      fixed(r.max, 0),
+      String(r.non2xx),
+      String(r.errors),
+      baseline ? fixed(ratio(r.rps, baseline.rps), 2) : "-",
+      baseline ? fixed(ratio(r.p99, baseline.p99), 2) : "-",
+    ]),
+  );
+  if (baseline) {
+    const runs = baseline.runs.map((run) => `${fixed(run.rps, 0)} req/s, p99 ${fixed(run.p99, 0)} ms`).join(" | ");
+    console.log(`limit (mean of ${baseline.runs.length} runs): ${fixed(baseline.rps, 0)} req/s, p99 ${fixed(baseline.p99, 1)} ms; runs: ${runs}`);
+  } else {
+    console.log("! no limit run finished: no ratios");
+  }
+
+  const failed = results.reduce((total, r) => total + failedRequests(r), 0);
+  if (failed > 0) {
+    console.log("");
+    console.log(`!!! ${failed} REQUEST(S) FAILED (non-2xx, connection errors or timeouts, warm-up included): the issue allows none`);
+  }
+  for (const r of results) {
+    const notes: string[] = [];
+    if (r.non2xx > 0) notes.push(`statuses ${JSON.stringify(r.statuses)}`);
+    if (r.errors > 0) notes.push(`${r.errors} connection errors or timeouts (${r.timeouts} timeouts)`);
+    if (r.warmupFailures > 0) notes.push(`${r.warmupFailures} failed before the measured phase`);
+    for (const sample of r.samples) notes.push(`e.g. ${sample}`);
+    if (r.unexpected > 0) notes.push(`${r.unexpected} 2xx responses without the expected header`);
+    if (r.truncated) notes.push("cut short by the time budget");
+    for (const note of notes) console.log(`! ${r.name}: ${note}`);
+  }
+  if (failed === 0 && results.every((r) => r.unexpected === 0 && !r.truncated)) {
+    console.log("no request failed: every response 2xx, no connection errors or timeouts");
+  }
+  console.log("");
 }

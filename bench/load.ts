@@ -1,9 +1,14 @@
 /**
- * The load generator: a closed loop of `concurrency` lanes, each sending its
- * next request as soon as the previous answer's body has been read, over
- * Node's built-in fetch (undici, keep-alive). It runs in a worker thread (see
- * load-worker.ts) so that its own work does not share the server's event loop.
+ * The load generator: autocannon, closed loop over `connections` keep-alive
+ * connections. It runs in a worker thread (see load-worker.ts and runLoad in
+ * common.ts) so that its own work does not share the server's event loop.
+ *
+ * Each scenario runs in up to three autocannon phases that share one request
+ * counter (so every request gets its own prebuilt body): `prime` requests one
+ * at a time, a `warmup` that is not measured, then `requests` measured ones.
  */
+import { createRequire } from "node:module";
+import autocannon from "autocannon";
 
 export type BodySpec =
   /** The same JSON body every time. */
@@ -13,7 +18,8 @@ export type BodySpec =
   /**
    * Bodies built ahead of time, with their own headers (e.g. signed Twilio
    * webhooks, so the load generator does no crypto): request `sequence` sends
-   * `items[sequence % items.length]`.
+   * `items[sequence % items.length]`. Give one item per request for bodies
+   * that must all differ (a new MessageSid each), or one item for replays.
    */
   | { kind: "prebuilt"; contentType: string; items: { body: string; headers: Record<string, string> }[] };
 
@@ -23,31 +29,44 @@ export interface Scenario {
   path: string;
   headers: Record<string, string>;
   body?: BodySpec;
+  /** Measured requests. */
   requests: number;
-  concurrency: number;
+  connections: number;
+  /** Requests sent before the measured phase, at the same connections, not counted. */
   warmup: number;
   /** Requests sent one at a time before the warm-up (e.g. the first use of an Idempotency-Key). */
   prime?: number;
-  /** A response header every measured response should carry, e.g. ["idempotent-replayed", "true"]. */
+  /** A response header every measured 2xx response should carry, e.g. ["idempotent-replayed", "true"]. */
   expectHeader?: [string, string];
 }
 
 export interface ScenarioResult {
   name: string;
-  /** Measured requests that got an answer or failed (fewer than planned when the deadline cut in). */
+  /** Measured responses (fewer than planned when the deadline cut in or requests failed without an answer). */
   requests: number;
   planned: number;
-  concurrency: number;
+  connections: number;
+  /** From the start of the measured phase to its last response. */
   elapsedMs: number;
+  /** Measured responses per second of elapsedMs. */
+  rps: number;
+  /** Latency of the measured responses, ms, from autocannon's histogram (1 ms resolution). */
   p50: number;
-  p95: number;
+  p97_5: number;
   p99: number;
   max: number;
   mean: number;
   non2xx: number;
-  /** Status code (or "network-error") -> count, over the measured phase. */
+  /** Connection errors and timeouts in the measured phase: requests that got no answer. */
+  errors: number;
+  timeouts: number;
+  /** Status code -> count, over the measured phase. */
   statuses: Record<string, number>;
-  /** A few non-2xx answers, for the report. */
+  /** Requests of the prime and warm-up phases that failed (non-2xx, error or timeout). */
+  warmupFailures: number;
+  /** Requests sent in all phases: how many prebuilt bodies were used. */
+  sent: number;
+  /** A few failed answers or errors, for the report. */
   samples: string[];
   /** Measured 2xx responses missing `expectHeader`. */
   unexpected: number;
@@ -63,14 +82,24 @@ export interface LoadInput {
 
 export type LoadMessage = { type: "result"; result: ScenarioResult } | { type: "done" } | { type: "failed"; error: string };
 
-const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_S = 10;
 const MAX_SAMPLES = 3;
+/**
+ * autocannon ends a run at its next sample tick after the last response;
+ * its default (1 s) would add up to a second of idle time to every phase.
+ */
+const SAMPLE_INTERVAL_MS = 20;
 
-interface Outcome {
-  status: number | "network-error";
-  detail: string;
-  headers: Headers | null;
-}
+type RawResult = Parameters<typeof autocannon.printResult>[0];
+/**
+ * autocannon aggregates its histograms only on the main thread; in a worker
+ * thread (where this runs) it hands back encoded histograms. Its own
+ * aggregator turns them into the usual result with percentiles.
+ */
+const aggregateResult = createRequire(import.meta.url)("autocannon/lib/aggregateResult.js") as (
+  raw: unknown,
+  opts: autocannon.Options,
+) => RawResult;
 
 interface Payload {
   body: string;
@@ -89,109 +118,127 @@ function payloadFor(spec: BodySpec | undefined, sequence: number): Payload | und
   return { body: item.body, headers: { ...item.headers, "content-type": spec.contentType } };
 }
 
-async function send(baseUrl: string, scenario: Scenario, sequence: number): Promise<Outcome> {
-  const payload = payloadFor(scenario.body, sequence);
-  const body = payload?.body;
-  const headers: Record<string, string> = { ...scenario.headers, ...payload?.headers };
-  try {
-    const response = await fetch(`${baseUrl}${scenario.path}`, {
-      method: scenario.method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    // Read the whole body: the latency includes it, and the connection goes back to the pool.
-    const text = await response.text();
-    const ok = response.status >= 200 && response.status < 300;
-    return { status: response.status, detail: ok ? "" : text.slice(0, 300), headers: response.headers };
-  } catch (error) {
-    return { status: "network-error", detail: error instanceof Error ? error.message : String(error), headers: null };
-  }
-}
-
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
-}
-
-interface PhaseTally {
-  latencies: Float64Array;
-  count: number;
-  statuses: Record<string, number>;
+/** What one scenario's phases add up, across the shared request counter. */
+interface Tally {
+  sequence: number;
   samples: string[];
+  /** Only the measured phase counts missing headers. */
+  checkHeader: boolean;
   unexpected: number;
+}
+
+interface Phase {
+  result: RawResult;
+  elapsedMs: number;
   truncated: boolean;
 }
 
-/** Sends `count` requests over `concurrency` lanes; sequences start at `firstSequence`. */
-async function phase(
-  input: LoadInput,
-  scenario: Scenario,
-  count: number,
-  concurrency: number,
-  firstSequence: number,
-): Promise<PhaseTally> {
-  const tally: PhaseTally = { latencies: new Float64Array(count), count: 0, statuses: {}, samples: [], unexpected: 0, truncated: false };
-  let next = 0;
-  const lane = async () => {
-    for (;;) {
-      if (next >= count) return;
-      if (Date.now() > input.deadline) {
-        tally.truncated = true;
+function sample(tally: Tally, label: string, text: string) {
+  if (tally.samples.length < MAX_SAMPLES) tally.samples.push(`${label}${text.slice(0, 300)}`);
+}
+
+async function phase(input: LoadInput, scenario: Scenario, tally: Tally, amount: number, connections: number, label: string): Promise<Phase> {
+  const [expectName, expectValue] = scenario.expectHeader ?? [];
+  const request: autocannon.Request = {
+    // Each request takes the next body; autocannon calls this once per request sent.
+    setupRequest: (defaults) => {
+      const payload = payloadFor(scenario.body, tally.sequence);
+      tally.sequence += 1;
+      if (!payload) return defaults;
+      return { ...defaults, body: payload.body, headers: { ...scenario.headers, ...payload.headers } };
+    },
+    onResponse: (status, body, _context, headers) => {
+      if (status < 200 || status >= 300) {
+        sample(tally, label, `${status} ${body}`);
         return;
       }
-      const sequence = firstSequence + next;
-      next += 1;
-      const started = performance.now();
-      const outcome = await send(input.baseUrl, scenario, sequence);
-      tally.latencies[tally.count] = performance.now() - started;
-      tally.count += 1;
-      const key = String(outcome.status);
-      tally.statuses[key] = (tally.statuses[key] ?? 0) + 1;
-      const ok = typeof outcome.status === "number" && outcome.status >= 200 && outcome.status < 300;
-      if (!ok && tally.samples.length < MAX_SAMPLES) tally.samples.push(`${key} ${outcome.detail}`);
-      if (ok && scenario.expectHeader) {
-        const [name, value] = scenario.expectHeader;
-        if (outcome.headers?.get(name) !== value) tally.unexpected += 1;
-      }
-    }
+      if (!tally.checkHeader || expectName === undefined) return;
+      const found = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === expectName);
+      if (found?.[1] !== expectValue) tally.unexpected += 1;
+    },
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
-  return tally;
+  const options: autocannon.Options = {
+    url: `${input.baseUrl}${scenario.path}`,
+    method: scenario.method,
+    headers: scenario.headers,
+    connections: Math.max(1, Math.min(connections, amount)),
+    amount,
+    timeout: REQUEST_TIMEOUT_S,
+    sampleInt: SAMPLE_INTERVAL_MS,
+    requests: [request],
+  };
+  const started = performance.now();
+  let lastResponse = started;
+  let truncated = false;
+  let stopAtDeadline: NodeJS.Timeout | undefined;
+  try {
+    const raw = await new Promise<unknown>((resolve, reject) => {
+      const instance = autocannon(options, (error: unknown, result) => (error ? reject(asError(error)) : resolve(result)));
+      instance.on("response", () => {
+        lastResponse = performance.now();
+      });
+      instance.on("reqError", (error: unknown) => sample(tally, label, error instanceof Error ? error.message : String(error)));
+      stopAtDeadline = setTimeout(() => {
+        truncated = true;
+        instance.stop();
+      }, Math.max(0, input.deadline - Date.now()));
+    });
+    return { result: aggregateResult(raw, options), elapsedMs: lastResponse - started, truncated };
+  } finally {
+    clearTimeout(stopAtDeadline);
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(typeof error === "string" ? error : JSON.stringify(error));
+}
+
+function failures(result: RawResult): number {
+  return result.non2xx + result.errors;
 }
 
 export async function runScenario(input: LoadInput, scenario: Scenario): Promise<ScenarioResult> {
+  const tally: Tally = { sequence: 0, samples: [], checkHeader: false, unexpected: 0 };
+  let warmupFailures = 0;
+  let truncated = false;
   const prime = scenario.prime ?? 0;
-  const primed = await phase(input, scenario, prime, 1, 0);
-  const warmed = await phase(input, scenario, scenario.warmup, scenario.concurrency, prime);
-  const started = performance.now();
-  const measured = await phase(input, scenario, scenario.requests, scenario.concurrency, prime + scenario.warmup);
-  const elapsedMs = performance.now() - started;
-
-  const latencies = measured.latencies.subarray(0, measured.count).sort();
-  let sum = 0;
-  for (const value of latencies) sum += value;
-  const non2xx = Object.entries(measured.statuses)
-    .filter(([status]) => !/^2\d\d$/.test(status))
-    .reduce((total, [, count]) => total + count, 0);
-  const setupFailures = [...primed.samples, ...warmed.samples].map((sample) => `(warm-up) ${sample}`);
+  if (prime > 0) {
+    const primed = await phase(input, scenario, tally, prime, 1, "(prime) ");
+    warmupFailures += failures(primed.result);
+    truncated ||= primed.truncated;
+  }
+  if (scenario.warmup > 0 && !truncated) {
+    const warmed = await phase(input, scenario, tally, scenario.warmup, scenario.connections, "(warm-up) ");
+    warmupFailures += failures(warmed.result);
+    truncated ||= warmed.truncated;
+  }
+  tally.checkHeader = true;
+  const measured = truncated ? null : await phase(input, scenario, tally, scenario.requests, scenario.connections, "");
+  const result = measured?.result;
+  const statuses: Record<string, number> = {};
+  for (const [status, { count }] of Object.entries(result?.statusCodeStats ?? {})) statuses[status] = count ?? 0;
+  const requests = result?.requests.total ?? 0;
+  const elapsedMs = measured?.elapsedMs ?? Number.NaN;
   return {
     name: scenario.name,
-    requests: measured.count,
+    requests,
     planned: scenario.requests,
-    concurrency: scenario.concurrency,
+    connections: Math.max(1, Math.min(scenario.connections, scenario.requests)),
     elapsedMs,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    max: latencies.length > 0 ? (latencies[latencies.length - 1] ?? Number.NaN) : Number.NaN,
-    mean: latencies.length > 0 ? sum / latencies.length : Number.NaN,
-    non2xx,
-    statuses: measured.statuses,
-    samples: [...setupFailures, ...measured.samples].slice(0, MAX_SAMPLES),
-    unexpected: measured.unexpected,
-    truncated: primed.truncated || warmed.truncated || measured.truncated,
+    rps: requests > 0 ? (requests / elapsedMs) * 1000 : Number.NaN,
+    p50: result?.latency.p50 ?? Number.NaN,
+    p97_5: result?.latency.p97_5 ?? Number.NaN,
+    p99: result?.latency.p99 ?? Number.NaN,
+    max: result?.latency.max ?? Number.NaN,
+    mean: result?.latency.mean ?? Number.NaN,
+    non2xx: result?.non2xx ?? 0,
+    errors: result?.errors ?? 0,
+    timeouts: result?.timeouts ?? 0,
+    statuses,
+    warmupFailures,
+    sent: tally.sequence,
+    samples: tally.samples,
+    unexpected: tally.unexpected,
+    truncated: truncated || (measured?.truncated ?? false),
   };
 }

@@ -1,11 +1,13 @@
 /**
  * REST API benchmark: boots the real app in this process on 127.0.0.1 (its
  * own fresh PostgreSQL schema and Redis key prefix), seeds data, then drives
- * each scenario from a worker thread and prints latency and throughput.
- * It prints figures only; it never fails on timings. See bench/README.md.
+ * each scenario with autocannon from a worker thread and prints latency and
+ * throughput, each scenario against the bare `limit` route run before and
+ * after them. It prints figures only; it never fails on timings. See
+ * bench/README.md.
  *
  *   npm run bench
- *   BENCH_REQUESTS=500 BENCH_CONCURRENCY=8 npm run bench
+ *   BENCH_REQUESTS=500 BENCH_CONNECTIONS=16 npm run bench
  *   npm run bench -- telephony     (bench/telephony.ts: Twilio webhooks and SMS round trips)
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
@@ -18,20 +20,28 @@ import { createDeps, type Deps } from "../src/deps.js";
 import { toE164 } from "../src/lib/phone.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
 import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
-import { assertLocal, boundedInt, fixed, runBounded, runLoad, withTimeout } from "./common.js";
+import {
+  assertLocal,
+  limitBaseline,
+  loadSettings,
+  printLoadResults,
+  runBounded,
+  runLoad,
+  withTimeout,
+  type LoadSettings,
+} from "./common.js";
+import { measureLimit, type LimitRun } from "./limit.js";
 import type { Scenario, ScenarioResult } from "./load.js";
 
 const startedAt = Date.now();
 /** No new request starts after this; the run then cleans up and exits. */
-const LOAD_DEADLINE = startedAt + 48_000;
-/** The worker is terminated if still running then (requests time out after 10 s). */
-const WORKER_KILL_AT = startedAt + 58_000;
-/** Last resort if cleanup hangs. */
-const HARD_EXIT_AT = startedAt + 70_000;
+const LOAD_DEADLINE = startedAt + 95_000;
+/** A load worker is terminated if still running then (requests time out after 10 s). */
+const WORKER_KILL_AT = startedAt + 105_000;
+/** Last resort if cleanup hangs: the run always ends within two minutes. */
+const HARD_EXIT_AT = startedAt + 115_000;
 
-const REQUESTS = boundedInt("BENCH_REQUESTS", 1_000, 1, 20_000);
-const CONCURRENCY = boundedInt("BENCH_CONCURRENCY", 16, 1, 64);
-const WARMUP = Math.min(100, REQUESTS);
+const SETTINGS = loadSettings();
 const SEED_EXPERTS = 2_000;
 const TAGS = [
   "all-grain",
@@ -46,9 +56,6 @@ const TAGS = [
   "sanitation",
 ] as const;
 const FILTER_TAG = "mash-ph";
-
-
-
 
 /** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 1000. */
 function seedPhones(count: number): string[] {
@@ -91,9 +98,9 @@ async function seedExperts(deps: Deps, shopId: string): Promise<void> {
   });
 }
 
-function scenarios(apiKey: string, runId: string): Scenario[] {
+function scenarios(apiKey: string, runId: string, settings: LoadSettings): Scenario[] {
   const auth = { authorization: `Bearer ${apiKey}` };
-  const common = { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP };
+  const common = settings;
   return [
     { ...common, name: "GET /healthz", method: "GET", path: "/healthz", headers: {} },
     { ...common, name: "GET /v1/shop", method: "GET", path: "/v1/shop", headers: auth },
@@ -135,49 +142,26 @@ function scenarios(apiKey: string, runId: string): Scenario[] {
   ];
 }
 
-/** Runs the scenarios in a worker thread (TypeScript loaded through tsx), collecting results. */
-
-
-function printReport(results: ScenarioResult[], seedMs: number) {
-  const columns = ["scenario", "requests", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"];
-  const rows = results.map((r) => [
-    r.name,
-    r.requests === r.planned ? String(r.requests) : `${r.requests}/${r.planned}`,
-    String(r.concurrency),
-    fixed((r.requests / r.elapsedMs) * 1000, 0),
-    fixed(r.p50, 2),
-    fixed(r.p95, 2),
-    fixed(r.p99, 2),
-    fixed(r.max, 2),
-    String(r.non2xx),
-  ]);
-  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-
+function printReport(results: ScenarioResult[], limits: LimitRun[], seedMs: number, pool: number) {
   const cpus = os.cpus();
   console.log("");
   console.log(`expertline REST API benchmark, ${new Date().toISOString()}`);
   console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}`);
   console.log(
-    `server: in-process Fastify on 127.0.0.1, real PostgreSQL + Redis; load: worker thread, fetch keep-alive, ` +
-      `closed loop, ${WARMUP} warm-up requests per scenario; ${SEED_EXPERTS} experts seeded in ${seedMs.toFixed(0)} ms`,
+    `server: in-process Fastify on 127.0.0.1, real PostgreSQL + Redis; ${SEED_EXPERTS} experts seeded in ${seedMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `load: autocannon in a worker thread, ${SETTINGS.connections} connections, ${SETTINGS.warmup} warm-up + ` +
+      `${SETTINGS.requests} measured requests per scenario`,
+  );
+  console.log(
+    `limit: bare Fastify + @fastify/formbody, one INSERT per signed inbound-SMS form, pg pool of ${pool} (DATABASE_POOL_SIZE, as the app's); ` +
+      `run before and after the scenarios, with the app closed`,
   );
   console.log("");
-  console.log(line(columns));
-  console.log(line(widths.map((width) => "-".repeat(width))));
-  for (const row of rows) console.log(line(row));
-  console.log("");
-
-  for (const r of results) {
-    const notes: string[] = [];
-    if (r.non2xx > 0) notes.push(`statuses ${JSON.stringify(r.statuses)}`);
-    for (const sample of r.samples) notes.push(`e.g. ${sample}`);
-    if (r.unexpected > 0) notes.push(`${r.unexpected} 2xx responses without the expected replay header`);
-    if (r.truncated) notes.push("cut short by the time budget");
-    for (const note of notes) console.log(`! ${r.name}: ${note}`);
-  }
-  if (results.every((r) => r.non2xx === 0 && r.unexpected === 0 && !r.truncated)) console.log("all responses 2xx");
+  printLoadResults(results, limitBaseline(limits.flatMap((run) => (run.result ? [run.result] : []))));
+  console.log(`limit route rows inserted: ${limits.map((run) => run.inserted).join(" + ")} (every 2xx is one)`);
+  console.log("the issue's goal is about the webhook against this limit: see `npm run bench -- telephony`");
 }
 
 async function main(): Promise<number> {
@@ -187,19 +171,28 @@ async function main(): Promise<number> {
 
   const runId = randomBytes(4).toString("hex");
   const queuePrefix = `bench-${runId}`;
+  // The limit route's pool gets as many connections as the app's (one pool per process).
+  const pool = config.DATABASE_POOL_SIZE;
   let schema: string | null = null;
   let deps: Deps | null = null;
   let app: App | null = null;
   try {
-    console.error("setting up: schema, app, shop, seed data");
     await ensureDatabase(config.DATABASE_URL);
-    schema = await createTestSchema(config.DATABASE_URL, "bench");
-    deps = createDeps(config, { dbSchema: schema, queuePrefix });
+    const benchSchema = await createTestSchema(config.DATABASE_URL, "bench");
+    schema = benchSchema;
+    const limitRun = (name: string) =>
+      measureLimit({ config, schema: benchSchema, poolSize: pool, name, settings: SETTINGS, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
+    console.error(`limit (before): ${SETTINGS.requests} requests at ${SETTINGS.connections} connections`);
+    const limits: LimitRun[] = [await limitRun("limit (before)")];
+
+    console.error("setting up: app, shop, seed data");
+    deps = createDeps(config, { dbSchema: benchSchema, queuePrefix });
     // The request-path connection fails fast instead of queueing: wait until it is up.
     if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
-    app = await buildApp(deps);
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    const address = app.server.address();
+    const liveApp = await buildApp(deps);
+    app = liveApp;
+    await liveApp.listen({ port: 0, host: "127.0.0.1" });
+    const address = liveApp.server.address();
     if (!address || typeof address === "string") throw new Error("the server has no TCP address");
     const baseUrl = `http://127.0.0.1:${address.port}`;
 
@@ -208,9 +201,21 @@ async function main(): Promise<number> {
     await seedExperts(deps, shop.id);
     const seedMs = performance.now() - seedStarted;
 
-    console.error(`running the scenarios: ${REQUESTS} requests each at concurrency ${CONCURRENCY}`);
-    const { results, error } = await runLoad({ baseUrl, scenarios: scenarios(shop.key, runId), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
-    printReport(results, seedMs);
+    console.error(`running the scenarios: ${SETTINGS.requests} requests each at ${SETTINGS.connections} connections`);
+    const run = await runLoad(
+      { baseUrl, scenarios: scenarios(shop.key, runId, SETTINGS), deadline: LOAD_DEADLINE },
+      WORKER_KILL_AT,
+    );
+    // The limit runs with the app closed, as it did before the app started.
+    await liveApp.close();
+    app = null;
+    console.error("limit (after)");
+    limits.push(await limitRun("limit (after)"));
+
+    const [before, after] = limits;
+    const results = [before?.result, ...run.results, after?.result].filter((r): r is ScenarioResult => r !== null && r !== undefined);
+    printReport(results, limits, seedMs, pool);
+    const error = run.error ?? limits.find((limit) => limit.error)?.error ?? null;
     if (error) {
       console.error(`load generator failed: ${error}`);
       return 1;

@@ -6,19 +6,21 @@
  *   npx tsx bench/telephony.ts        (or: npm run bench -- telephony)
  *   BENCH_REQUESTS=500 BENCH_ROUND_TRIPS=50 npx tsx bench/telephony.ts
  *
+ * 0. limit: a bare Fastify route that parses the same signed form and does one
+ *    INSERT (bench/limit.ts), before everything else and again at the end,
+ *    with the app closed; every webhook scenario is compared with it.
  * 1. Inbound webhook throughput: signed POST /twilio/sms, a new MessageSid per
- *    request, from a load worker thread over real HTTP (workers stopped, so it
- *    is the webhook alone: verify + dedupe receipt + message row + outbox row).
+ *    request, autocannon from a worker thread over real HTTP (workers stopped,
+ *    so it is the webhook alone).
  * 2. Replay cost: one signed webhook (same MessageSid) sent again and again.
  * 3. End to end: a simulated phone texts STATUS to the shop's expert line;
- *    time until the reply is in that phone's sandbox inbox (workers running,
- *    outbox relay polling every 100 ms), one at a time and 20 experts at once.
+ *    time until the reply is in that phone's sandbox inbox (workers running
+ *    in-process), one at a time and 20 experts at once.
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import os from "node:os";
-import twilio from "twilio";
 import { buildApp, type App } from "../src/app.js";
 import type { Config } from "../src/config.js";
 import { ensureDatabase } from "../src/db/migrate.js";
@@ -30,23 +32,37 @@ import type { WebhookSender } from "../src/sandbox/twilio/transport.js";
 import { startWorkers, type RunningWorkers } from "../src/workers.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
 import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
-import { inboundSmsParams } from "../src/sandbox/twilio/messaging.js";
-import { assertLocal, boundedInt, fixed, runBounded, runLoad, withTimeout } from "./common.js";
-import { percentile, type Scenario, type ScenarioResult } from "./load.js";
+import {
+  assertLocal,
+  boundedInt,
+  failedRequests,
+  fixed,
+  limitBaseline,
+  loadSettings,
+  percentile,
+  printLoadResults,
+  printTable,
+  ratio,
+  runBounded,
+  runLoad,
+  withTimeout,
+  type LimitBaseline,
+} from "./common.js";
+import { measureLimit, type LimitRun } from "./limit.js";
+import type { Scenario, ScenarioResult } from "./load.js";
+import { CUSTOMER, FORM_CONTENT_TYPE, SMS_WEBHOOK_PATH, newSidBodies, signedSms } from "./twilio-form.js";
 
 const startedAt = Date.now();
 /** No new end-to-end round trip starts after this. */
-const E2E_DEADLINE = startedAt + 45_000;
-/** No new webhook request starts after this; the run then cleans up and exits. */
-const LOAD_DEADLINE = startedAt + 70_000;
-/** The load worker is terminated if still running then (requests time out after 10 s). */
-const WORKER_KILL_AT = startedAt + 78_000;
-/** Last resort if cleanup hangs: the whole run stays under 90 s. */
-const HARD_EXIT_AT = startedAt + 86_000;
+const E2E_DEADLINE = startedAt + 50_000;
+/** No new webhook or limit request starts after this; the run then cleans up and exits. */
+const LOAD_DEADLINE = startedAt + 95_000;
+/** A load worker is terminated if still running then (requests time out after 10 s). */
+const WORKER_KILL_AT = startedAt + 105_000;
+/** Last resort if cleanup hangs: the whole run stays under two minutes. */
+const HARD_EXIT_AT = startedAt + 115_000;
 
-const REQUESTS = boundedInt("BENCH_REQUESTS", 1_000, 1, 20_000);
-const CONCURRENCY = boundedInt("BENCH_CONCURRENCY", 16, 1, 64);
-const WARMUP = Math.min(100, REQUESTS);
+const SETTINGS = loadSettings();
 const ROUND_TRIPS = boundedInt("BENCH_ROUND_TRIPS", 100, 1, 1_000);
 const EXPERTS = boundedInt("BENCH_EXPERTS", 20, 1, 100);
 const BURSTS = boundedInt("BENCH_BURSTS", 5, 1, 50);
@@ -55,11 +71,11 @@ const E2E_WARMUP = 5;
 /** A round trip that has no reply after this counts as failed. */
 const ROUND_TRIP_TIMEOUT_MS = 10_000;
 const KEYWORD = "STATUS";
-/** The customer texting the line in scenarios 1 and 2 (not an expert). */
-const CUSTOMER = "+13125550142";
-
-
-
+/** Issue 6, section 5: at 50 connections the webhook reaches this share of the limit's req/s... */
+const GOAL_RPS_RATIO = 0.5;
+/** ...with a p99 at most this multiple of the limit's. */
+const GOAL_P99_RATIO = 2;
+const NEW_SID_SCENARIO = "POST /twilio/sms (new MessageSid)";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -243,90 +259,81 @@ async function stagesOf(world: World, trip: RoundTrip): Promise<Stages | null> {
 
 // ---------------------------------------------------------------- webhooks under load
 
-interface Prebuilt {
-  body: string;
-  headers: Record<string, string>;
-}
-
-/** A signed inbound-SMS webhook as Twilio sends it (the same parameters as the sandbox's). */
-function signedSms(config: Config, to: string, body: string, sid = `SM${randomBytes(16).toString("hex")}`): Prebuilt {
-  const params = inboundSmsParams({ accountSid: config.TWILIO_ACCOUNT_SID, sid, from: CUSTOMER, to, body });
-  const signature = twilio.getExpectedTwilioSignature(config.TWILIO_AUTH_TOKEN, `${config.PUBLIC_BASE_URL}/twilio/sms`, params);
-  return {
-    body: new URLSearchParams(params).toString(),
-    headers: { "x-twilio-signature": signature, "user-agent": "TwilioProxy/1.1 (expertline bench)" },
-  };
-}
-
 function webhookScenarios(config: Config, line: string): Scenario[] {
-  const common = { method: "POST" as const, path: "/twilio/sms", headers: {}, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP };
-  const question = "Is the 10 gallon kettle induction ready?";
-  const contentType = "application/x-www-form-urlencoded";
+  const common = { ...SETTINGS, method: "POST" as const, path: SMS_WEBHOOK_PATH, headers: {} };
   return [
-    {
-      ...common,
-      name: "POST /twilio/sms (new MessageSid)",
-      body: { kind: "prebuilt", contentType, items: Array.from({ length: WARMUP + REQUESTS }, () => signedSms(config, line, question)) },
-    },
+    { ...common, name: NEW_SID_SCENARIO, body: newSidBodies(config, line, SETTINGS.warmup + SETTINGS.requests) },
     {
       ...common,
       name: "POST /twilio/sms (replay, same SID)",
-      body: { kind: "prebuilt", contentType, items: [signedSms(config, line, question)] },
+      body: { kind: "prebuilt", contentType: FORM_CONTENT_TYPE, items: [signedSms(config, line)] },
       // The first delivery stores the message; every later one is a replay of it.
       prime: 1,
     },
   ];
 }
 
-/** Runs the scenarios in a worker thread (TypeScript loaded through tsx), collecting results. */
-
 // ---------------------------------------------------------------- report
-
-
-function printTable(columns: string[], rows: string[][]) {
-  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(line(columns));
-  console.log(line(widths.map((width) => "-".repeat(width))));
-  for (const row of rows) console.log(line(row));
-  console.log("");
-}
 
 function sorted(values: number[]): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-function printWebhooks(results: ScenarioResult[], rows: { inbound: number; receipts: number; outbox: number; sent: number }) {
-  console.log(`1-2. inbound SMS webhook, real HTTP from a worker thread, closed loop, ${WARMUP} warm-up requests (workers stopped)`);
-  printTable(
-    ["scenario", "requests", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx"],
-    results.map((r) => [
-      r.name,
-      r.requests === r.planned ? String(r.requests) : `${r.requests}/${r.planned}`,
-      String(r.concurrency),
-      fixed((r.requests / r.elapsedMs) * 1000, 0),
-      fixed(r.p50, 2),
-      fixed(r.p95, 2),
-      fixed(r.p99, 2),
-      fixed(r.max, 2),
-      String(r.non2xx),
-    ]),
-  );
-  for (const r of results) {
-    if (r.non2xx > 0) console.log(`! ${r.name}: statuses ${JSON.stringify(r.statuses)}`);
-    for (const sample of r.samples) console.log(`! ${r.name}: e.g. ${sample}`);
-    if (r.truncated) console.log(`! ${r.name}: cut short by the time budget`);
+interface RowsWritten {
+  inbound: number;
+  receipts: number;
+  outbox: number;
+  /** Distinct MessageSids that reached the server: one per new-SID request, one for all the replays. */
+  distinct: number;
+}
+
+/** The issue's goal for the new-SID webhook against the limit, as figures: a report line, never an exit code. */
+function printGoal(webhook: ScenarioResult | undefined, baseline: LimitBaseline | null, failed: number, replaysWrote: boolean) {
+  if (!webhook || !baseline) {
+    console.log("goal (issue 6): not measured, the webhook or the limit did not run");
+    return;
   }
+  const rps = ratio(webhook.rps, baseline.rps);
+  const p99 = ratio(webhook.p99, baseline.p99);
+  const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+  const rpsOk = rps >= GOAL_RPS_RATIO;
+  const p99Ok = p99 <= GOAL_P99_RATIO;
+  console.log(
+    `goal (issue 6) at ${webhook.connections} connections: webhook req/s >= ${GOAL_RPS_RATIO} x limit: ${fixed(rps, 2)} ${verdict(rpsOk)}; ` +
+      `p99 <= ${GOAL_P99_RATIO} x limit: ${fixed(p99, 2)} ${verdict(p99Ok)}; ` +
+      `failed requests: ${failed} ${verdict(failed === 0)}; replays wrote nothing: ${verdict(!replaysWrote)} ` +
+      `=> ${verdict(rpsOk && p99Ok && failed === 0 && !replaysWrote)} (long-term aim: 0.7 x limit req/s)`,
+  );
+}
+
+function printWebhooks(results: ScenarioResult[], limits: LimitRun[], rows: RowsWritten) {
+  console.log(
+    `0-2. limit and inbound SMS webhook: autocannon in a worker thread, ${SETTINGS.connections} connections, ` +
+      `${SETTINGS.warmup} warm-up + ${SETTINGS.requests} measured requests each (workers stopped; limit run with the app closed)`,
+  );
+  const baseline = limitBaseline(limits.flatMap((run) => (run.result ? [run.result] : [])));
+  printLoadResults(results, baseline);
+  // Replays must add nothing: one receipt, message and outbox row per distinct MessageSid at most.
+  const replaysWrote = rows.inbound > rows.distinct || rows.receipts > rows.distinct || rows.outbox > rows.distinct;
   console.log(
     `rows written by the webhooks: ${rows.inbound} inbound messages, ${rows.receipts} dedupe receipts, ` +
-      `${rows.outbox} outbox rows, for ${rows.sent} distinct MessageSids sent (replays must add none)`,
+      `${rows.outbox} outbox rows, for ${rows.distinct} distinct MessageSids sent (replays must add none)` +
+      (replaysWrote ? "  !!! MORE ROWS THAN DISTINCT MessageSids" : ""),
+  );
+  console.log(`limit route rows inserted: ${limits.map((run) => run.inserted).join(" + ")} (every 2xx is one)`);
+  const webhooks = results.filter((r) => r.name.startsWith("POST /twilio/sms"));
+  const failed = webhooks.reduce((total, r) => total + failedRequests(r), 0);
+  printGoal(
+    results.find((r) => r.name === NEW_SID_SCENARIO),
+    baseline,
+    failed,
+    replaysWrote,
   );
   console.log("");
 }
 
 function printE2e(results: E2eResult[], stages: Stages[][]) {
-  console.log(`3. end to end: phone texts ${KEYWORD} -> reply in the phone's sandbox inbox (workers in-process, relay polls every 100 ms)`);
+  console.log(`3. end to end: phone texts ${KEYWORD} -> reply in the phone's sandbox inbox (workers in-process; outbox relay woken on commit, 100 ms poll fallback)`);
   printTable(
     ["scenario", "trips", "replies/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"],
     results.map((r) => {
@@ -379,26 +386,35 @@ async function main(): Promise<number> {
   assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
   const queuePrefix = `bench-${randomBytes(4).toString("hex")}`;
+  // The limit route's pool gets as many connections as the app's (one pool per process).
+  const pool = config.DATABASE_POOL_SIZE;
   let schema: string | null = null;
   let deps: Deps | null = null;
   let app: App | null = null;
   let sandbox: TwilioSandbox | null = null;
   let workers: RunningWorkers | null = null;
   try {
-    console.error("setting up: sandbox, schema, app, workers");
+    await ensureDatabase(config.DATABASE_URL);
+    const benchSchema = await createTestSchema(config.DATABASE_URL, "bench");
+    schema = benchSchema;
+    const limitRun = (name: string) =>
+      measureLimit({ config, schema: benchSchema, poolSize: pool, name, settings: SETTINGS, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
+    console.error(`limit (before): ${SETTINGS.requests} requests at ${SETTINGS.connections} connections`);
+    const limits: LimitRun[] = [await limitRun("limit (before)")];
+
+    console.error("setting up: sandbox, app, workers");
     let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
-    sandbox = await createTwilioSandbox({
+    const liveSandbox = await createTwilioSandbox({
       accountSid: config.TWILIO_ACCOUNT_SID,
       authToken: config.TWILIO_AUTH_TOKEN,
       clock: { now: () => new Date() },
       sender: (request) => deliver(request),
     });
-    const sandboxUrl = await sandbox.app.listen({ port: 0, host: "127.0.0.1" });
+    sandbox = liveSandbox;
+    const sandboxUrl = await liveSandbox.app.listen({ port: 0, host: "127.0.0.1" });
     const appConfig = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000", TWILIO_API_BASE_URL: sandboxUrl });
 
-    await ensureDatabase(config.DATABASE_URL);
-    schema = await createTestSchema(config.DATABASE_URL, "bench");
-    deps = createDeps(appConfig, { dbSchema: schema, queuePrefix });
+    deps = createDeps(appConfig, { dbSchema: benchSchema, queuePrefix });
     // The request-path connection fails fast instead of queueing: wait until it is up.
     if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
     const liveApp = await buildApp(deps);
@@ -419,7 +435,7 @@ async function main(): Promise<number> {
       return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
     };
     workers = await startWorkers(deps);
-    const world: World = { config: appConfig, deps, app: liveApp, baseUrl, sandbox };
+    const world: World = { config: appConfig, deps, app: liveApp, baseUrl, sandbox: liveSandbox };
 
     const phones = expertPhones(EXPERTS);
     console.error(`creating a shop and ${EXPERTS} experts, waiting for their invites`);
@@ -442,21 +458,29 @@ async function main(): Promise<number> {
     // Webhooks alone: stop the workers (their outbox rows then just accumulate) and let callbacks finish.
     await workers.close();
     workers = null;
-    await sandbox.idle();
-    const before = {
-      inbound: await deps.prisma.message.count({ where: { direction: "inbound", from: CUSTOMER } }),
-      receipts: await deps.prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: "sms:" } } }),
-      outbox: await deps.prisma.outboxEvent.count(),
+    await liveSandbox.idle();
+    const count = async (prisma: Deps["prisma"]) => ({
+      inbound: await prisma.message.count({ where: { direction: "inbound", from: CUSTOMER } }),
+      receipts: await prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: "sms:" } } }),
+      outbox: await prisma.outboxEvent.count(),
+    });
+    const before = await count(deps.prisma);
+    console.error(`webhooks: ${SETTINGS.requests} requests per scenario at ${SETTINGS.connections} connections`);
+    const run = await runLoad({ baseUrl, scenarios: webhookScenarios(appConfig, line), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
+    const after = await count(deps.prisma);
+    const [newSid, replay] = run.results;
+    const written: RowsWritten = {
+      inbound: after.inbound - before.inbound,
+      receipts: after.receipts - before.receipts,
+      outbox: after.outbox - before.outbox,
+      distinct: (newSid?.sent ?? 0) + (replay && replay.sent > 0 ? 1 : 0),
     };
-    console.error(`webhooks: ${REQUESTS} requests per scenario at concurrency ${CONCURRENCY}`);
-    const { results, error } = await runLoad({ baseUrl, scenarios: webhookScenarios(appConfig, line), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
-    const written = {
-      inbound: (await deps.prisma.message.count({ where: { direction: "inbound", from: CUSTOMER } })) - before.inbound,
-      receipts: (await deps.prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: "sms:" } } })) - before.receipts,
-      outbox: (await deps.prisma.outboxEvent.count()) - before.outbox,
-      // Each scenario's sends that reached the server: a distinct SID each in the first, one in the replay.
-      sent: (results[0] ? results[0].requests + WARMUP : 0) + (results[1] ? 1 : 0),
-    };
+
+    // The limit runs with the app closed, as it did before the app started.
+    await liveApp.close();
+    app = null;
+    console.error("limit (after)");
+    limits.push(await limitRun("limit (after)"));
 
     const cpus = os.cpus();
     console.log("");
@@ -467,9 +491,17 @@ async function main(): Promise<number> {
         `real PostgreSQL + Redis; SMS_MESSAGES_PER_SECOND=${appConfig.SMS_MESSAGES_PER_SECOND}; ` +
         `${EXPERTS} experts invited in ${inviteMs.toFixed(0)} ms (includes buying the expert line)`,
     );
+    console.log(
+      `limit: bare Fastify + @fastify/formbody, one INSERT per signed inbound-SMS form, pg pool of ${pool} (DATABASE_POOL_SIZE, as the app's)`,
+    );
     console.log("");
-    printWebhooks(results, written);
+    const [limitBefore, limitAfter] = limits;
+    const loadResults = [limitBefore?.result, ...run.results, limitAfter?.result].filter(
+      (r): r is ScenarioResult => r !== null && r !== undefined,
+    );
+    printWebhooks(loadResults, limits, written);
     printE2e([sequential, bursts], stages);
+    const error = run.error ?? limits.find((limit) => limit.error)?.error ?? null;
     if (error) {
       console.error(`load generator failed: ${error}`);
       return 1;
