@@ -29,7 +29,17 @@ describe("placeCall", () => {
     await settle();
     expect(call).toMatchObject({ direction: "outbound", to: expert, twilioSid: expect.stringMatching(/^CA/) });
     const row = await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } });
-    expect(row.status).toBe("completed");
+    expect(row).toMatchObject({
+      direction: "outbound",
+      from: LINE,
+      to: expert,
+      status: "completed",
+      startedAt: expect.any(Date),
+      endedAt: expect.any(Date),
+      durationSeconds: Number(sandbox.voice.getCall(call.twilioSid!)?.duration ?? "missing"),
+    });
+    expect(row.durationSeconds).toEqual(expect.any(Number));
+    expect(row.endedAt!.getTime()).toBeGreaterThanOrEqual(row.startedAt!.getTime());
     expect(sandbox.state.contractViolations).toEqual([]);
   });
 
@@ -42,11 +52,18 @@ describe("placeCall", () => {
     const calls = createCallService(deps);
     const call = await calls.placeCall({ from: LINE, to: expert, twimlUrl: `${PUBLIC_BASE_URL}/test/hold` });
     await settle();
-    expect((await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).status).toBe("in_progress");
+    const live = await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } });
+    expect(live).toMatchObject({ direction: "outbound", from: LINE, to: expert, status: "in_progress", startedAt: expect.any(Date), endedAt: null, durationSeconds: null });
 
     await sandbox.voice.hangup(call.twilioSid!, { afterSeconds: 300 });
     await settle();
-    expect(await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({ status: "completed", durationSeconds: 300 });
+    // The sandbox's 300 seconds are virtual; our clock stamps the end when the callback arrives.
+    expect(await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({
+      status: "completed",
+      durationSeconds: 300,
+      startedAt: live.startedAt,
+      endedAt: expect.any(Date),
+    });
   });
 
   it("endCall hangs up a live call through the API", async () => {
@@ -59,7 +76,12 @@ describe("placeCall", () => {
     await settle();
     await calls.endCall(call.twilioSid!);
     await settle();
-    expect((await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).status).toBe("completed");
+    expect(await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({
+      status: "completed",
+      startedAt: expect.any(Date),
+      endedAt: expect.any(Date),
+      durationSeconds: expect.any(Number),
+    });
     expect(sandbox.state.contractViolations).toEqual([]);
   });
 
@@ -71,6 +93,6 @@ describe("placeCall", () => {
     const call = await calls.placeCall({ from: LINE, to: expert, twimlUrl: `${PUBLIC_BASE_URL}/twilio/voice`, ringSeconds: 20 });
     await settle();
     const row = await deps.prisma.call.findUniqueOrThrow({ where: { id: call.id } });
-    expect(row.status).toBe("no_answer");
+    expect(row).toMatchObject({ direction: "outbound", from: LINE, to: expert, status: "no_answer", startedAt: null, endedAt: expect.any(Date), durationSeconds: 0 });
   });
 });

@@ -129,17 +129,24 @@ export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Prom
       ), updated AS (
         UPDATE "Call"
         SET "status" = $4::"CallStatus",
-            "startedAt" = CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz ELSE "startedAt" END,
+            "startedAt" = CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz
+                               -- "answered" can arrive after "completed" (and is then ignored): date it from the length
+                               WHEN $6::boolean AND "startedAt" IS NULL AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int)
+                               ELSE "startedAt" END,
             "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE "endedAt" END,
             "durationSeconds" = COALESCE($7::int, "durationSeconds"),
             "updatedAt" = now()
         WHERE EXISTS (SELECT 1 FROM receipt) AND $4::"CallStatus" IS NOT NULL AND "twilioSid" = $2::text AND "status" = ANY($8::"CallStatus"[])
         RETURNING 1
       ), created AS (
-        INSERT INTO "Call" ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "updatedAt")
+        INSERT INTO "Call" ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "startedAt", "endedAt", "updatedAt")
         SELECT $9, $2::text,
                CASE WHEN EXISTS (SELECT 1 FROM "PhoneNumber" WHERE "e164" = $10::text) THEN 'outbound'::"Direction" ELSE 'inbound'::"Direction" END,
-               $10::text, $11, $4::"CallStatus", $7::int, now()
+               $10::text, $11, $4::"CallStatus", $7::int,
+               CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz
+                    WHEN $6::boolean AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int) END,
+               CASE WHEN $6::boolean THEN $5::timestamptz END,
+               now()
         FROM receipt
         WHERE $4::"CallStatus" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "Call" WHERE "twilioSid" = $2::text)
         ON CONFLICT ("twilioSid") DO NOTHING
