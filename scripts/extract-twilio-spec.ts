@@ -23,6 +23,7 @@ type JsonObject = { [key: string]: Json };
 /** Every operation the project sends to Twilio, keyed by the spec's exact path. */
 const OPERATIONS: ReadonlyArray<{ path: string; method: "get" | "post"; operationId: string }> = [
   { path: "/2010-04-01/Accounts/{AccountSid}/Messages.json", method: "post", operationId: "CreateMessage" },
+  { path: "/2010-04-01/Accounts/{AccountSid}/Messages.json", method: "get", operationId: "ListMessage" },
   { path: "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json", method: "get", operationId: "FetchMessage" },
   { path: "/2010-04-01/Accounts/{AccountSid}/Calls.json", method: "post", operationId: "CreateCall" },
   { path: "/2010-04-01/Accounts/{AccountSid}/Calls.json", method: "get", operationId: "ListCall" },

@@ -1,25 +1,42 @@
 /**
  * Development: the api, the workers and (with SANDBOX_ENABLED) the Twilio
  * sandbox in one process. `npm run dev` runs this under `tsx watch`, so
- * saving a file restarts everything (the sandbox's phones start empty
- * again). Production runs api and workers as separate processes.
+ * saving a file restarts everything; the sandbox reads its numbers,
+ * messages and phones back from its own state file. Production runs api and
+ * workers as separate processes, and never the sandbox.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createDeps } from "./deps.js";
-import { startSandboxForApp } from "./sandbox/twilio/for-app.js";
+import { sandboxRefusal } from "./sandbox/production-guard.js";
 import type { TwilioSandbox } from "./sandbox/twilio/server.js";
+import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
+const refusal = config.SANDBOX_ENABLED === "true" ? sandboxRefusal(config.NODE_ENV) : null;
+if (refusal) {
+  console.error(refusal);
+  process.exit(1);
+}
 const deps = createDeps(config);
 const appOrigin = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.PORT}`;
 
 let sandbox: TwilioSandbox | undefined;
 if (config.SANDBOX_ENABLED === "true") {
   try {
-    sandbox = await startSandboxForApp(deps, { appOrigin, host: new URL(config.TWILIO_API_BASE_URL ?? appOrigin).hostname });
+    if (!config.TWILIO_API_BASE_URL) {
+      throw new Error("config: the sandbox needs TWILIO_API_BASE_URL (where it listens, e.g. http://127.0.0.1:3001)");
+    }
+    sandbox = await startTwilioSandbox({
+      accountSid: config.TWILIO_ACCOUNT_SID,
+      authToken: config.TWILIO_AUTH_TOKEN,
+      listenUrl: config.TWILIO_API_BASE_URL,
+      appOrigin,
+      stateFile: config.SANDBOX_STATE_FILE,
+      logger: deps.logger.child({ component: "twilio-sandbox" }),
+    });
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);

@@ -1,21 +1,37 @@
 /**
  * The Twilio sandbox as its own process, for setups where the api runs
  * elsewhere (docker compose). Development runs it inside `npm run dev`.
+ * It needs no database: it keeps its own state in SANDBOX_STATE_FILE.
  */
 import { loadConfigOrExit } from "./config.js";
-import { createDeps } from "./deps.js";
-import { startSandboxForApp } from "./sandbox/twilio/for-app.js";
+import { createLogger } from "./lib/logger.js";
+import { sandboxRefusal } from "./sandbox/production-guard.js";
+import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 
 const config = loadConfigOrExit();
-const deps = createDeps(config);
-const sandbox = await startSandboxForApp(deps, {
+const refusal = sandboxRefusal(config.NODE_ENV);
+if (refusal) {
+  console.error(refusal);
+  process.exit(1);
+}
+if (!config.TWILIO_API_BASE_URL) {
+  console.error("config: the sandbox needs TWILIO_API_BASE_URL (where it listens, e.g. http://127.0.0.1:3001)");
+  process.exit(1);
+}
+
+const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.NODE_ENV === "development" });
+const sandbox = await startTwilioSandbox({
+  accountSid: config.TWILIO_ACCOUNT_SID,
+  authToken: config.TWILIO_AUTH_TOKEN,
+  listenUrl: config.TWILIO_API_BASE_URL,
+  host: config.SANDBOX_HOST,
   appOrigin: config.SANDBOX_APP_ORIGIN ?? `http://127.0.0.1:${config.PORT}`,
-  host: config.HOST,
+  stateFile: config.SANDBOX_STATE_FILE,
+  logger,
 });
-deps.logger.info({ url: `${sandbox.url}/sandbox` }, "Twilio sandbox listening");
+logger.info({ url: `${sandbox.url}/sandbox` }, "Twilio sandbox listening");
 const stop = async () => {
   await sandbox.app.close();
-  await deps.close();
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());

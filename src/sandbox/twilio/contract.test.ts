@@ -43,6 +43,7 @@ describe("Twilio contract subset", () => {
     expect(operations.sort()).toEqual(
       [
         `CreateMessage POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
+        `ListMessage GET /2010-04-01/Accounts/{AccountSid}/Messages.json`,
         `FetchMessage GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`,
         `CreateCall POST /2010-04-01/Accounts/{AccountSid}/Calls.json`,
         `ListCall GET /2010-04-01/Accounts/{AccountSid}/Calls.json`,
@@ -97,6 +98,24 @@ describe("checkTwilioRequest accepts what the SDK sends", () => {
       "CreateMessage",
     ],
     ["FetchMessage", request("GET", `${base}/Messages/${MESSAGE}.json`), "FetchMessage"],
+    [
+      "ListMessage with filters and a page token",
+      request(
+        "GET",
+        `${base}/Messages.json`,
+        {},
+        {
+          To: "+14155550100",
+          From: "+14155550111",
+          "DateSent>": "2024-01-01T00:00:00Z",
+          "DateSent<": "2024-02-01",
+          PageSize: "2",
+          Page: "1",
+          PageToken: `PA${MESSAGE}`,
+        },
+      ),
+      "ListMessage",
+    ],
     ["CreateCall", request("POST", `${base}/Calls.json`, createCall), "CreateCall"],
     [
       "CreateCall to a client identifier with a single StatusCallbackEvent",
@@ -302,6 +321,12 @@ describe("checkTwilioRequest rejects what Twilio rejects", () => {
       /maximum 1000/,
     ],
     ["Page below minimum", request("GET", `${base}/Calls.json`, {}, { Page: "-1" }), "query.Page", /minimum 0/],
+    [
+      "ListMessage DateSent not a date",
+      request("GET", `${base}/Messages.json`, {}, { DateSent: "yesterday" }),
+      "query.DateSent",
+      /date-time/,
+    ],
     [
       "ListCall Status not in enum",
       request("GET", `${base}/Calls.json`, {}, { Status: "done" }),

@@ -73,7 +73,7 @@ export class MessageDelivery {
       dateUpdated: now,
       dateSent: null,
     };
-    this.state.messages.set(record.sid, record);
+    this.state.addMessage(record);
     this.state.log("message-sent", { sid: record.sid, from: record.from, to: record.to, body: record.body });
     // Answer "queued" first, as Twilio does; delivery and its callbacks come after the response.
     this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.deliver(record)));
@@ -95,6 +95,7 @@ export class MessageDelivery {
     if (!phone.failWith) {
       phone.messages.push({ sid: record.sid, direction: "received", peer: record.from, body: record.body, at: record.dateSent, status: "delivered" });
     }
+    this.state.changed();
     if (!record.statusCallback) return;
     const order = this.state.settings.callbackOrder;
     const sequence = order === "reversed" ? [...steps].reverse() : order === "duplicated" ? [...steps, ...steps] : steps;
@@ -128,15 +129,34 @@ export class MessageDelivery {
     const phone = this.state.phone(from);
     phone.messages.push({ sid, direction: "sent", peer: to, body, at: now, status: "sent" });
     this.state.log("message-received", { sid, from, to, body });
-    if (!owned) return { sid, answer: null }; // nobody owns that number: the text goes nowhere
+    if (!owned) {
+      this.state.changed();
+      return { sid, answer: null }; // nobody owns that number: the text goes nowhere
+    }
+    // The account's message log lists inbound messages too, as Twilio's does.
+    this.state.addMessage({
+      sid,
+      from,
+      to,
+      body,
+      status: "received",
+      direction: "inbound",
+      errorCode: null,
+      statusCallback: null,
+      dateCreated: now,
+      dateUpdated: now,
+      dateSent: now,
+    });
     const word = body.trim().toUpperCase();
     const pair = `${from}|${to}`;
     if (TWILIO_OPT_OUT.has(word)) {
       const wasBlocked = this.state.blocked.has(pair);
       this.state.blocked.add(pair);
+      this.state.changed();
       if (!wasBlocked && this.state.settings.autoReplies) this.autoReply(to, from, OPT_OUT_REPLY);
-    } else if (TWILIO_OPT_IN.has(word) && this.state.blocked.delete(pair) && this.state.settings.autoReplies) {
-      this.autoReply(to, from, OPT_IN_REPLY);
+    } else if (TWILIO_OPT_IN.has(word) && this.state.blocked.delete(pair)) {
+      this.state.changed();
+      if (this.state.settings.autoReplies) this.autoReply(to, from, OPT_IN_REPLY);
     } else if (TWILIO_HELP.has(word) && !this.state.blocked.has(pair) && this.state.settings.autoReplies) {
       this.autoReply(to, from, HELP_REPLY);
     }

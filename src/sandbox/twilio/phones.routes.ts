@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { toE164 } from "../../lib/phone.js";
+import { toE164 } from "./e164.js";
 import type { MessageDelivery } from "./messaging.js";
 import type { SandboxState } from "./state.js";
 import { TwilioApiError, type VoiceEngine } from "./voice/engine.js";
@@ -73,6 +73,7 @@ export function registerPhoneApi(app: FastifyInstance, { state, messaging, voice
     const phone = state.phone(number);
     phone.voice = { ...voiceBehavior, ...(ringSeconds !== undefined ? { ringSeconds } : {}) };
     phone.failWith = failMessagesWith;
+    state.changed();
     return phone;
   });
 

@@ -8,11 +8,14 @@
 import formbody from "@fastify/formbody";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { timingSafeEqual } from "node:crypto";
-import { toE164 } from "../../lib/phone.js";
+import { toE164 } from "./e164.js";
 import { checkTwilioRequest } from "./contract.js";
 import type { MessageDelivery } from "./messaging.js";
+import { MESSAGE_FILTERS, MessageFilterError, selectMessages, type MessageFilters } from "./message-filter.js";
+import { supplyAreaOf } from "./number-supply.js";
+import { PageTokenError, pageOf } from "./paging.js";
 import { newSid, rfc2822 } from "./sids.js";
-import type { OwnedNumber, SandboxState } from "./state.js";
+import type { MessageRecord, OwnedNumber, SandboxState } from "./state.js";
 import { TwilioApiError, type VoiceEngine } from "./voice/engine.js";
 
 type Form = Record<string, string | string[]>;
@@ -122,6 +125,29 @@ export async function registerTwilioRest(
 
     const base = "/2010-04-01/Accounts/:AccountSid";
 
+    /** A list answered with Twilio's paging; `filterNames` are carried into the page URIs. */
+    const listPage = <T extends { sid: string }>(
+      reply: FastifyReply,
+      key: string,
+      path: string,
+      items: T[],
+      query: Record<string, string | undefined>,
+      filterNames: readonly string[],
+    ) => {
+      try {
+        return pageOf(key, items, {
+          path: `/2010-04-01/Accounts/${state.accountSid}/${path}`,
+          filters: filterNames.flatMap((name): [string, string][] => (query[name] === undefined ? [] : [[name, query[name]]])),
+          pageSize: query["PageSize"],
+          page: query["Page"],
+          pageToken: query["PageToken"],
+        });
+      } catch (error) {
+        if (error instanceof PageTokenError) return twilioError(reply, 400, 20001, error.message);
+        throw error;
+      }
+    };
+
     api.post(`${base}/Messages.json`, async (request, reply) => {
       const form = request.body as Form;
       const to = first(form, "To") ?? "";
@@ -138,6 +164,19 @@ export async function registerTwilioRest(
       return reply.code(201).send(messaging.resource(record));
     });
 
+    api.get(`${base}/Messages.json`, async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      const filters: MessageFilters = Object.fromEntries(MESSAGE_FILTERS.flatMap((name) => (query[name] === undefined ? [] : [[name, query[name]]])));
+      let selected: MessageRecord[];
+      try {
+        selected = selectMessages(state.messages.values(), filters);
+      } catch (error) {
+        if (error instanceof MessageFilterError) return twilioError(reply, 400, 20001, error.message);
+        throw error;
+      }
+      return listPage(reply, "messages", "Messages.json", selected.map((record) => messaging.resource(record)), query, MESSAGE_FILTERS);
+    });
+
     api.get(`${base}/Messages/:Sid.json`, async (request, reply) => {
       const record = state.messages.get((request.params as { Sid: string }).Sid);
       if (!record) return twilioError(reply, 404, 20404, "The requested resource was not found");
@@ -146,35 +185,43 @@ export async function registerTwilioRest(
 
     api.get(`${base}/AvailablePhoneNumbers/:CountryCode/Local.json`, async (request) => {
       const { CountryCode } = request.params as { CountryCode: string };
-      const limit = Number((request.query as { PageSize?: string }).PageSize ?? 20);
-      const numbers = CountryCode === "US" ? state.availableNumbers(Math.min(limit, 50)) : [];
+      const query = request.query as { PageSize?: string; AreaCode?: string; Contains?: string };
+      const limit = Math.min(Number(query.PageSize ?? 20), 50);
+      const filter = { ...(query.AreaCode ? { areaCode: query.AreaCode } : {}), ...(query.Contains ? { contains: query.Contains } : {}) };
+      const numbers = CountryCode === "US" ? state.availableNumbers(limit, filter) : [];
       return page(
         state,
         "available_phone_numbers",
         `AvailablePhoneNumbers/${CountryCode}/Local.json`,
-        numbers.map((number) => ({
-          address_requirements: "none",
-          beta: false,
-          capabilities: { voice: true, SMS: true, MMS: false },
-          friendly_name: `(${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`,
-          iso_country: "US",
-          lata: null,
-          latitude: null,
-          locality: "San Francisco",
-          longitude: null,
-          phone_number: number,
-          postal_code: null,
-          rate_center: "SNFC CA",
-          region: "CA",
-        })),
+        numbers.map((number) => {
+          const area = supplyAreaOf(number);
+          return {
+            address_requirements: "none",
+            beta: false,
+            capabilities: { voice: true, SMS: true, MMS: false },
+            friendly_name: `(${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`,
+            iso_country: "US",
+            lata: null,
+            latitude: null,
+            locality: area?.locality ?? null,
+            longitude: null,
+            phone_number: number,
+            postal_code: null,
+            rate_center: null,
+            region: area?.region ?? null,
+          };
+        }),
       );
     });
 
     api.post(`${base}/IncomingPhoneNumbers.json`, async (request, reply) => {
       const form = request.body as Form;
-      const phoneNumber = first(form, "PhoneNumber");
-      if (!phoneNumber || !state.availableNumbers(100).includes(phoneNumber)) {
-        return twilioError(reply, 400, 21422, `PhoneNumber ${phoneNumber ?? ""} is not available.`);
+      const areaCode = first(form, "AreaCode");
+      // Twilio takes either the exact number or an area code to pick one from.
+      const phoneNumber = first(form, "PhoneNumber") ?? (areaCode ? state.availableNumbers(1, { areaCode })[0] : undefined);
+      if (!phoneNumber || !state.isForSale(phoneNumber)) {
+        const wanted = first(form, "PhoneNumber") ?? (areaCode ? `in area code ${areaCode}` : "");
+        return twilioError(reply, 400, 21422, `PhoneNumber ${wanted} is not available.`);
       }
       const method = (key: string): "GET" | "POST" => (first(form, key) === "GET" ? "GET" : "POST");
       const owned: OwnedNumber = {
@@ -187,16 +234,16 @@ export async function registerTwilioRest(
         statusCallback: first(form, "StatusCallback") ?? null,
         dateCreated: state.clock.now(),
       };
-      state.numbers.set(phoneNumber, owned);
-      state.takeNumber(phoneNumber);
+      state.addNumber(owned);
       state.log("number-bought", { phoneNumber });
       return reply.code(201).send(numberResource(state, owned));
     });
 
-    api.get(`${base}/IncomingPhoneNumbers.json`, async (request) => {
-      const wanted = (request.query as { PhoneNumber?: string }).PhoneNumber;
+    api.get(`${base}/IncomingPhoneNumbers.json`, async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      const wanted = query["PhoneNumber"];
       const owned = [...state.numbers.values()].filter((number) => !wanted || number.phoneNumber === wanted);
-      return page(state, "incoming_phone_numbers", "IncomingPhoneNumbers.json", owned.map((number) => numberResource(state, number)));
+      return listPage(reply, "incoming_phone_numbers", "IncomingPhoneNumbers.json", owned.map((number) => numberResource(state, number)), query, ["PhoneNumber"]);
     });
 
     api.post(`${base}/Calls.json`, async (request, reply) => reply.code(201).send(voice.createCall(request.body as Form)));

@@ -1,9 +1,15 @@
 /**
- * The sandbox's world, in memory: the numbers the account owns, the
- * simulated phones (each with an inbox), messages, Twilio-side opt-outs,
- * and a log of everything for the /sandbox page and for tests.
+ * The sandbox's world: the numbers the account owns, the simulated phones
+ * (each with an inbox), messages, Twilio-side opt-outs, and a log of
+ * everything for the /sandbox page and for tests.
+ *
+ * Like the real Twilio, the sandbox remembers what an account owns across
+ * restarts: with a state file (see state-file.ts) every change is saved, and
+ * the file is read back at start. Calls, the event log, settings and injected
+ * faults live in memory only.
  */
-import type { Clock } from "../../lib/clock.js";
+import type { Clock } from "./clock.js";
+import { availableNumbers, supplyAreaOf, type SupplyFilter } from "./number-supply.js";
 import type { PhoneBehavior } from "./voice/engine.js";
 
 export interface OwnedNumber {
@@ -58,6 +64,22 @@ export interface SandboxEvent {
   detail: Record<string, unknown>;
 }
 
+/** What the state file holds: everything an account would find again after a restart. */
+export interface SandboxSnapshot {
+  accountSid: string;
+  numbers: OwnedNumber[];
+  messages: MessageRecord[];
+  blocked: string[];
+  phones: SimulatedPhone[];
+}
+
+/**
+ * Messages kept (oldest dropped first). Real Twilio keeps them for years; a
+ * local sandbox that runs for weeks must not grow its memory and state file
+ * without bound.
+ */
+export const MAX_MESSAGES = 10_000;
+
 export class SandboxState {
   readonly numbers = new Map<string, OwnedNumber>();
   readonly phones = new Map<string, SimulatedPhone>();
@@ -70,13 +92,19 @@ export class SandboxState {
   settings = { callbackOrder: "in-order" as CallbackOrder, autoReplies: true };
   /** The next `count` REST requests fail like this (429 Too Many Requests, 500, ...), to exercise retries. */
   faults: { status: number; code: number; message: string; count: number }[] = [];
-  private nextNumber = 100;
+  /** Called after every change worth keeping across a restart (the state file listens). */
+  onChange: (() => void) | undefined;
 
   constructor(
     readonly accountSid: string,
     readonly authToken: string,
     readonly clock: Clock,
   ) {}
+
+  /** Tells the state file (if any) that something it keeps has changed. */
+  changed(): void {
+    this.onChange?.();
+  }
 
   phone(number: string): SimulatedPhone {
     let phone = this.phones.get(number);
@@ -88,21 +116,30 @@ export class SandboxState {
   }
 
   /**
-   * Numbers for sale: +1 (415) 555-01xx, the range reserved for fiction, so a
-   * sandbox number can never be a real person's.
+   * Numbers for sale (see number-supply.ts): every number of the fictional
+   * range that nobody uses, neither the account nor a simulated phone.
    */
-  availableNumbers(count: number): string[] {
-    const free: string[] = [];
-    for (let candidate = this.nextNumber; free.length < count && candidate < 200; candidate++) {
-      const number = `+1415555${String(candidate).padStart(4, "0")}`;
-      if (!this.numbers.has(number)) free.push(number);
-    }
-    return free;
+  availableNumbers(count: number, filter: SupplyFilter = {}): string[] {
+    return availableNumbers(count, filter, (number) => this.isTaken(number));
   }
 
-  /** Marks a number as owned by the account (bought earlier, e.g. before a restart), with its webhooks. */
+  isForSale(number: string): boolean {
+    return supplyAreaOf(number) !== undefined && !this.isTaken(number);
+  }
+
+  private isTaken(number: string): boolean {
+    return this.numbers.has(number) || this.phones.has(number);
+  }
+
+  /** Adds a number to the account (bought through the API). */
+  addNumber(owned: OwnedNumber): void {
+    this.numbers.set(owned.phoneNumber, owned);
+    this.changed();
+  }
+
+  /** Marks a number as owned by the account with the app's webhooks (tests: a number bought earlier). */
   own(phoneNumber: string, urls: { sms: string; voice: string; callStatus: string }, sid: string): void {
-    this.numbers.set(phoneNumber, {
+    this.addNumber({
       sid,
       phoneNumber,
       smsUrl: urls.sms,
@@ -112,17 +149,40 @@ export class SandboxState {
       statusCallback: urls.callStatus,
       dateCreated: this.clock.now(),
     });
-    this.takeNumber(phoneNumber);
   }
 
-  takeNumber(number: string): void {
-    if (!number.startsWith("+1415555")) return;
-    const suffix = Number(number.slice(-4));
-    if (suffix >= this.nextNumber) this.nextNumber = suffix + 1;
+  addMessage(record: MessageRecord): void {
+    this.messages.set(record.sid, record);
+    for (const sid of this.messages.keys()) {
+      if (this.messages.size <= MAX_MESSAGES) break;
+      this.messages.delete(sid);
+    }
+    this.changed();
   }
 
   log(kind: string, detail: Record<string, unknown>): void {
     this.events.push({ at: this.clock.now(), kind, detail });
     if (this.events.length > 2000) this.events.splice(0, this.events.length - 2000);
+  }
+
+  snapshot(): SandboxSnapshot {
+    return {
+      accountSid: this.accountSid,
+      numbers: [...this.numbers.values()],
+      messages: [...this.messages.values()],
+      blocked: [...this.blocked],
+      phones: [...this.phones.values()],
+    };
+  }
+
+  /** Takes back what a snapshot holds (at start, before anything else happened). */
+  restore(snapshot: SandboxSnapshot): void {
+    if (snapshot.accountSid !== this.accountSid) {
+      throw new Error(`the sandbox state belongs to account ${snapshot.accountSid}, not ${this.accountSid}`);
+    }
+    for (const number of snapshot.numbers) this.numbers.set(number.phoneNumber, number);
+    for (const message of snapshot.messages) this.messages.set(message.sid, message);
+    for (const pair of snapshot.blocked) this.blocked.add(pair);
+    for (const phone of snapshot.phones) this.phones.set(phone.number, phone);
   }
 }

@@ -16,7 +16,7 @@
  * looping audio forever) parks its program on a promise and stops counting as
  * busy, so `idle()` resolves; `hangup()`/`updateCall()` wake it up.
  */
-import type { Clock } from "../../../lib/clock.js";
+import type { Clock } from "../clock.js";
 import { newSid, rfc2822 } from "../sids.js";
 import { interpretAnswer, type TwimlNode } from "./twiml.js";
 
