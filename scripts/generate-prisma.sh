@@ -27,7 +27,11 @@ if [[ ! -x node_modules/.bin/prisma ]]; then
 fi
 
 echo "[prisma] generating the Prisma client into src/generated/prisma"
-PRISMA_SCHEMA_ENGINE_BINARY=/bin/false node_modules/.bin/prisma generate >/dev/null
+# Its chatter (config and schema loaded, tips) is shown only when it fails.
+if ! output=$(PRISMA_SCHEMA_ENGINE_BINARY=/bin/false node_modules/.bin/prisma generate 2>&1); then
+  printf '%s\n' "$output" >&2
+  exit 1
+fi
 # generate leaves files whose content did not change untouched: mark the client
 # current so the next run does not generate again.
 touch "$client"
