@@ -6,6 +6,13 @@
  *
  * Register inside an authenticated scope: keys are scoped per caller, so two
  * shops using the same key never see each other's responses.
+ *
+ * A route whose answer carries a secret shown once (an API key) says so with
+ * `config: { idempotency: secretIssuing(describe) }`. Its answer is never
+ * stored, since the table would then hold the secret in plain text for a day
+ * and hand it to anyone holding another key of the caller. Only what
+ * `describe` picks (ids, prefixes) is kept, and a repeat gets a 409 problem
+ * naming what was created instead of a replay.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
@@ -14,9 +21,44 @@ import { sha256Hex } from "../lib/tokens.js";
 import { sendProblem } from "./errors.js";
 import { problem } from "./problem.js";
 
+export interface IdempotencyPolicy {
+  /** What a repeat may be told about the first answer: never its secret. */
+  describeSecretIssued(responseBody: unknown): Record<string, string>;
+}
+
 declare module "fastify" {
   interface FastifyRequest {
     idempotencyRecordId: string | null;
+  }
+  interface FastifyContextConfig {
+    idempotency?: IdempotencyPolicy;
+  }
+}
+
+/** Route config for a route whose success answer carries a secret shown once. */
+export function secretIssuing<Body>(describe: (responseBody: Body) => Record<string, string>): IdempotencyPolicy {
+  return { describeSecretIssued: (responseBody) => describe(responseBody as Body) };
+}
+
+function isSuccess(statusCode: number): boolean {
+  return statusCode >= 200 && statusCode < 300;
+}
+
+function parseStored(body: string | null): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(body ?? "");
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Only the described metadata of a secret-issuing answer, or nothing when it cannot be read. */
+function metadataOf(policy: IdempotencyPolicy, payload: string): string {
+  try {
+    return JSON.stringify(policy.describeSecretIssued(JSON.parse(payload)));
+  } catch {
+    return "{}";
   }
 }
 
@@ -107,6 +149,19 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
         await prisma.idempotencyRecord.deleteMany({ where: { id: existing.id, statusCode: null } });
         continue;
       }
+      const policy = request.routeOptions.config.idempotency;
+      if (policy && isSuccess(existing.statusCode)) {
+        return sendProblem(request, reply, {
+          ...problem(
+            409,
+            "idempotent-secret-not-replayable",
+            "The first request with this Idempotency-Key created a secret that was shown once and is not kept, so it " +
+              "cannot be replayed. Use the secret from the first answer, or revoke what was created (see `created`) " +
+              "and send a new request with a new Idempotency-Key.",
+          ),
+          created: parseStored(existing.body),
+        });
+      }
       return reply
         .code(existing.statusCode)
         .header("content-type", existing.contentType ?? "application/json; charset=utf-8")
@@ -126,13 +181,15 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
       return payload;
     }
     const contentType = reply.getHeader("content-type");
+    const policy = request.routeOptions.config.idempotency;
+    const stored = policy && isSuccess(reply.statusCode) ? metadataOf(policy, String(payload ?? "")) : (payload ?? "");
     // updateMany: if a retry took the key over (we were presumed dead), there is nothing left to update.
     await prisma.idempotencyRecord.updateMany({
       where: { id: recordId, statusCode: null },
       data: {
         statusCode: reply.statusCode,
         contentType: typeof contentType === "string" ? contentType : null,
-        body: payload ?? "",
+        body: stored,
       },
     });
     return payload;

@@ -14,6 +14,10 @@ export const problemSchema = z
       .array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() }))
       .optional()
       .describe("One entry per failing field, for validation errors"),
+    created: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("For a repeated request whose first answer carried a secret: what it created (ids, prefix), never the secret"),
   })
   .meta({ id: "Problem" });
 

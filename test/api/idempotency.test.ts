@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { requestFingerprint } from "../../src/plugins/idempotency.js";
 import { useTestContext } from "../helpers/context.js";
+import { columnsContaining } from "../helpers/db-scan.js";
 import { adminHeaders, makeShop, request } from "../helpers/factories.js";
 
 const ctx = useTestContext();
@@ -43,9 +44,11 @@ describe("Idempotency-Key", () => {
     await request(app, shop, { method: "POST", url: "/v1/products", headers, payload: { sku: "R1", name: "x" } });
     const reused = await request(app, shop, { method: "POST", url: "/v1/products", headers, payload: { sku: "R2", name: "x" } });
     expect(reused.statusCode).toBe(422);
-    expect(reused.json()).toMatchObject({ code: "idempotency-key-reused" });
+    expect(reused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(reused.json()).toMatchObject({ type: "urn:expertline:problem:idempotency-key-reused", status: 422 });
     const onOtherRoute = await request(app, shop, { method: "POST", url: "/v1/api-keys", headers, payload: { name: "x" } });
     expect(onOtherRoute.statusCode).toBe(422);
+    expect(onOtherRoute.json()).toMatchObject({ type: "urn:expertline:problem:idempotency-key-reused", status: 422 });
     expect(await deps.prisma.product.count({ where: { shopId: shop.id } })).toBe(1);
   });
 
@@ -58,9 +61,11 @@ describe("Idempotency-Key", () => {
     const first = await send();
     const second = await send();
     expect(first.statusCode).toBe(409);
+    expect(first.json()).toMatchObject({ type: "urn:expertline:problem:sku-taken", status: 409 });
     expect(second.statusCode).toBe(409);
     expect(second.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(second.body).toBe(first.body);
   });
 
   it("keys are scoped per caller", async () => {
@@ -91,6 +96,11 @@ describe("Idempotency-Key", () => {
     expect(statuses.filter((status) => status === 201).length).toBeGreaterThanOrEqual(1);
     const created = responses.filter((response) => response.statusCode === 201).map((response) => response.json().id);
     expect(new Set(created).size).toBe(1);
+    // A 409 here may only mean "the first attempt is still running", never a phone-taken conflict.
+    for (const busy of responses.filter((response) => response.statusCode === 409)) {
+      expect(busy.json()).toMatchObject({ type: "urn:expertline:problem:idempotency-key-in-use", status: 409 });
+      expect(busy.headers["retry-after"]).toBe("1");
+    }
     expect(await deps.prisma.expert.count({ where: { shopId: shop.id } })).toBe(1);
   });
 
@@ -99,14 +109,17 @@ describe("Idempotency-Key", () => {
     const send = () =>
       app.inject({
         method: "POST",
-        url: "/v1/admin/shops",
-        headers: { ...adminHeaders, "idempotency-key": "admin-create" },
-        payload: { name: "Once Only" },
+        url: "/v1/admin/phone-numbers",
+        headers: { ...adminHeaders, "idempotency-key": "admin-register" },
+        payload: { e164: "+14155550142", purpose: "proxy" },
       });
     const first = await send();
     const second = await send();
-    expect(second.json().apiKey.key).toBe(first.json().apiKey.key);
-    expect(await deps.prisma.shop.count({ where: { name: "Once Only" } })).toBe(1);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.body).toBe(first.body);
+    expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(await deps.prisma.phoneNumber.count({ where: { e164: "+14155550142" } })).toBe(1);
   });
 
   it("a malformed key is 400", async () => {
@@ -144,7 +157,8 @@ describe("Idempotency-Key", () => {
     const busy = await send("running");
     expect(busy.statusCode).toBe(409);
     expect(busy.headers["retry-after"]).toBe("1");
-    expect(busy.json()).toMatchObject({ code: "idempotency-key-in-use" });
+    expect(busy.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(busy.json()).toMatchObject({ type: "urn:expertline:problem:idempotency-key-in-use", status: 409 });
     expect(await deps.prisma.product.count({ where: { shopId: shop.id } })).toBe(0);
 
     await inFlight("crashed", 10 * 60_000);
@@ -152,5 +166,83 @@ describe("Idempotency-Key", () => {
     expect(retry.statusCode).toBe(201);
     expect((await send("crashed")).body).toBe(retry.body);
     expect(await deps.prisma.product.count({ where: { shopId: shop.id } })).toBe(1);
+  });
+});
+
+describe("Idempotency-Key on routes that issue a secret", () => {
+  interface Problem {
+    type: string;
+    status: number;
+    created?: Record<string, string>;
+  }
+
+  it("POST /v1/admin/shops: the key is never stored; a repeat is a 409 naming what was created", async () => {
+    const { app, deps, schema } = ctx();
+    const send = () =>
+      app.inject({
+        method: "POST",
+        url: "/v1/admin/shops",
+        headers: { ...adminHeaders, "idempotency-key": "admin-create" },
+        payload: { name: "Once Only" },
+      });
+    const first = await send();
+    expect(first.statusCode).toBe(201);
+    const { shop, apiKey } = first.json<{ shop: { id: string }; apiKey: { id: string; prefix: string; key: string } }>();
+
+    expect(await columnsContaining(deps.sql, schema, apiKey.key.slice(-32))).toEqual([]);
+    // The scan reads every table: the visible prefix is found, and kept with the record.
+    expect(await columnsContaining(deps.sql, schema, apiKey.prefix)).toEqual(["ApiKey.prefix", "IdempotencyRecord.body"]);
+
+    const second = await send();
+    expect(second.statusCode).toBe(409);
+    expect(second.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(second.json<Problem>()).toMatchObject({
+      type: "urn:expertline:problem:idempotent-secret-not-replayable",
+      status: 409,
+      created: { shopId: shop.id, apiKeyId: apiKey.id, prefix: apiKey.prefix },
+    });
+    expect(second.body).not.toContain(apiKey.key.slice(-32));
+    expect(await deps.prisma.shop.count({ where: { name: "Once Only" } })).toBe(1);
+  });
+
+  it("POST /v1/api-keys: the key is never stored; a repeat is a 409 naming what was created", async () => {
+    const { app, deps, schema } = ctx();
+    const shop = await makeShop(app);
+    const send = () =>
+      request(app, shop, { method: "POST", url: "/v1/api-keys", headers: { "idempotency-key": "new-key" }, payload: { name: "ci" } });
+    const first = await send();
+    expect(first.statusCode).toBe(201);
+    const issued = first.json<{ id: string; prefix: string; key: string }>();
+    expect(await columnsContaining(deps.sql, schema, issued.key.slice(-32))).toEqual([]);
+
+    const second = await send();
+    expect(second.statusCode).toBe(409);
+    expect(second.json<Problem>()).toMatchObject({
+      type: "urn:expertline:problem:idempotent-secret-not-replayable",
+      status: 409,
+      created: { apiKeyId: issued.id, prefix: issued.prefix },
+    });
+    expect(second.body).not.toContain(issued.key.slice(-32));
+    expect(await deps.prisma.apiKey.count({ where: { shopId: shop.id } })).toBe(2);
+    // The same key with another body is still a 422, not a hint about the first request.
+    const other = await request(app, shop, { method: "POST", url: "/v1/api-keys", headers: { "idempotency-key": "new-key" }, payload: { name: "cd" } });
+    expect(other.json<Problem>()).toMatchObject({ type: "urn:expertline:problem:idempotency-key-reused", status: 422 });
+  });
+
+  it("an error answer of a secret-issuing route is replayed as usual (it carries no secret)", async () => {
+    const { app } = ctx();
+    await app.inject({ method: "POST", url: "/v1/admin/shops", headers: adminHeaders, payload: { name: "Taken", slug: "taken-slug" } });
+    const send = () =>
+      app.inject({
+        method: "POST",
+        url: "/v1/admin/shops",
+        headers: { ...adminHeaders, "idempotency-key": "taken" },
+        payload: { name: "Taken", slug: "taken-slug" },
+      });
+    const first = await send();
+    const second = await send();
+    expect(first.json<Problem>()).toMatchObject({ type: "urn:expertline:problem:slug-taken", status: 409 });
+    expect(second.body).toBe(first.body);
+    expect(second.headers["idempotent-replayed"]).toBe("true");
   });
 });

@@ -1,6 +1,7 @@
 import { adminAuth, idempotencyHeaders, idParams, shopAuth, type RoutesPlugin } from "../../http.js";
 import { pageOf, pageQuery } from "../../lib/pagination.js";
 import { shopIdOf } from "../../plugins/auth.js";
+import { secretIssuing } from "../../plugins/idempotency.js";
 import { commonErrors } from "../../plugins/problem.js";
 import {
   apiKeySchema,
@@ -25,6 +26,13 @@ export const adminShopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app,
         headers: idempotencyHeaders,
         body: createShopBody,
         response: { 201: createShopResponse, ...commonErrors },
+      },
+      config: {
+        idempotency: secretIssuing((created: { shop: { id: string }; apiKey: { id: string; prefix: string } }) => ({
+          shopId: created.shop.id,
+          apiKeyId: created.apiKey.id,
+          prefix: created.apiKey.prefix,
+        })),
       },
     },
     async (request, reply) => reply.code(201).send(await shops.createShop(request.body)),
@@ -78,6 +86,9 @@ export const shopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app, { sh
         headers: idempotencyHeaders,
         body: createApiKeyBody,
         response: { 201: issuedApiKeySchema, ...commonErrors },
+      },
+      config: {
+        idempotency: secretIssuing((created: { id: string; prefix: string }) => ({ apiKeyId: created.id, prefix: created.prefix })),
       },
     },
     async (request, reply) => reply.code(201).send(await shops.createApiKey(shopIdOf(request), request.body.name)),
