@@ -82,7 +82,7 @@ export function readStateFile(file: string): SandboxSnapshot | undefined {
     parsed = snapshotSchema.parse(JSON.parse(text));
   } catch (error) {
     const reason = error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).slice(0, 3).join("; ") : (error as Error).message;
-    throw new Error(`sandbox state file ${file} cannot be read (${reason}); move it away to start afresh`);
+    throw new Error(`sandbox state file ${file} cannot be read (${reason}); move it away to start afresh`, { cause: error });
   }
   const { version: _version, ...snapshot } = parsed;
   // zod types an absent optional key as `?: T | undefined`; it leaves absent keys absent, as the state's types want.
