@@ -1,15 +1,30 @@
 import { describe, expect, it } from "vitest";
 import {
   availabilityWindowSchema,
+  clockTimeSchema,
   isInQuietHours,
   isReachable,
   isValidTimeZone,
   isWithinAvailability,
   localTime,
+  minutesOfDay,
+  quietHoursSchema,
   type AvailabilityWindow,
 } from "./schedule.js";
 
 const at = (iso: string) => new Date(iso);
+
+describe("minutesOfDay", () => {
+  it.each([
+    ["00:00", 0],
+    ["07:05", 7 * 60 + 5],
+    ["22:30", 22 * 60 + 30],
+    ["23:59", 23 * 60 + 59],
+    ["24:00", 24 * 60],
+  ])("%s is %i minutes after midnight", (hhmm, minutes) => {
+    expect(minutesOfDay(hhmm)).toBe(minutes);
+  });
+});
 
 describe("localTime", () => {
   it("reads weekday and minute in the zone", () => {
@@ -50,11 +65,29 @@ describe("quiet hours", () => {
     expect(isInQuietHours(quiet, "America/New_York", at("2026-03-09T11:30:00Z"))).toBe(false);
   });
 
+  it.each([
+    ["2026-11-26T04:29:00Z", false], // 22:29 in Chicago
+    ["2026-11-26T04:30:00Z", true], // 22:30
+    ["2026-11-26T12:44:00Z", true], // 06:44
+    ["2026-11-26T12:45:00Z", false], // 06:45
+  ])("count the minutes of start and end (22:30-06:45 at %s -> %s)", (iso, expected) => {
+    expect(isInQuietHours({ start: "22:30", end: "06:45" }, "America/Chicago", at(iso))).toBe(expected);
+  });
+
   it("daytime quiet hours do not wrap", () => {
     const lunch = { start: "12:00", end: "13:00" };
+    expect(isInQuietHours(lunch, "UTC", at("2026-11-25T11:59:00Z"))).toBe(false);
+    expect(isInQuietHours(lunch, "UTC", at("2026-11-25T12:00:00Z"))).toBe(true);
     expect(isInQuietHours(lunch, "UTC", at("2026-11-25T12:30:00Z"))).toBe(true);
     expect(isInQuietHours(lunch, "UTC", at("2026-11-25T13:00:00Z"))).toBe(false);
     expect(isInQuietHours(lunch, "UTC", at("2026-11-25T23:00:00Z"))).toBe(false);
+  });
+
+  it("start = end, which the schema refuses, reads as quiet all day rather than never", () => {
+    // Stored data predating the rule must err on the side of not texting.
+    const allDay = { start: "22:00", end: "22:00" };
+    expect(isInQuietHours(allDay, "UTC", at("2026-11-25T12:00:00Z"))).toBe(true);
+    expect(isInQuietHours(allDay, "UTC", at("2026-11-25T22:00:00Z"))).toBe(true);
   });
 
   it("none set means never quiet", () => {
@@ -74,6 +107,24 @@ describe("weekly availability", () => {
     expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T16:59:00Z"))).toBe(false); // 17:59
     expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T22:59:00Z"))).toBe(true); // 23:59
     expect(isWithinAvailability(weekdays, "Europe/Berlin", at("2026-11-25T23:00:00Z"))).toBe(false); // Thu 00:00
+  });
+
+  it("a window opens only on its own weekday", () => {
+    const mondays: AvailabilityWindow[] = [{ day: "mon", start: "09:00", end: "17:00" }];
+    // 2026-11-23 is a Monday, 2026-11-24 a Tuesday; same clock time on both
+    expect(isWithinAvailability(mondays, "UTC", at("2026-11-23T12:00:00Z"))).toBe(true);
+    expect(isWithinAvailability(mondays, "UTC", at("2026-11-24T12:00:00Z"))).toBe(false);
+    expect(isWithinAvailability(mondays, "UTC", at("2026-11-29T12:00:00Z"))).toBe(false); // Sunday
+  });
+
+  it.each([
+    ["2026-11-23T09:14:00Z", false],
+    ["2026-11-23T09:15:00Z", true],
+    ["2026-11-23T17:44:00Z", true],
+    ["2026-11-23T17:45:00Z", false], // the end is exclusive
+  ])("counts the minutes of a window (Mon 09:15-17:45 at %s -> %s)", (iso, expected) => {
+    const window: AvailabilityWindow[] = [{ day: "mon", start: "09:15", end: "17:45" }];
+    expect(isWithinAvailability(window, "UTC", at(iso))).toBe(expected);
   });
 
   it("uses the local day, not the UTC day", () => {
@@ -107,7 +158,43 @@ describe("validation", () => {
     expect(isValidTimeZone("America/Argentina/Buenos_Aires")).toBe(true);
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
     expect(isValidTimeZone("+01:00")).toBe(false);
+    expect(isValidTimeZone("Etc/GMT+1")).toBe(true);
+    // Legacy POSIX-style names carry no place: ask for America/New_York instead.
+    expect(isValidTimeZone("EST5EDT")).toBe(false);
     expect(isValidTimeZone("")).toBe(false);
+  });
+
+  it.each(["00:00", "09:59", "19:59", "20:00", "22:30", "23:59"])("accepts the clock time %s", (time) => {
+    expect(clockTimeSchema.safeParse(time).success).toBe(true);
+  });
+
+  it.each(["24:00", "23:60", "9:00", "09:0", "0900", "x22:30", "22:30x", " 22:30", "22:30:00", ""])(
+    "refuses the clock time %j",
+    (time) => {
+      const result = clockTimeSchema.safeParse(time);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues.map((issue) => issue.message)).toEqual(["must be a 24-hour time HH:MM"]);
+    },
+  );
+
+  it("accepts 24:00 only as the end of a window", () => {
+    expect(availabilityWindowSchema.safeParse({ day: "fri", start: "22:30", end: "24:00" }).success).toBe(true);
+    expect(availabilityWindowSchema.safeParse({ day: "fri", start: "24:00", end: "24:00" }).success).toBe(false);
+  });
+
+  it("refuses a zero-length window, pointing at its end", () => {
+    const result = availabilityWindowSchema.safeParse({ day: "mon", start: "09:30", end: "09:30" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ["end"], message: "end must be after start (split a window that crosses midnight in two)" }),
+    ]);
+  });
+
+  it("refuses quiet hours that start when they end, pointing at the end", () => {
+    const result = quietHoursSchema.safeParse({ start: "22:30", end: "22:30" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([expect.objectContaining({ path: ["end"], message: "start and end must differ" })]);
+    expect(quietHoursSchema.safeParse({ start: "22:30", end: "06:45" }).success).toBe(true);
   });
 
   it("refuses windows that end before they start", () => {

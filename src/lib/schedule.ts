@@ -9,9 +9,8 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 
-/** "HH:MM" -> minutes after midnight. "24:00" is allowed as an end of day. */
+/** "HH:MM" -> minutes after midnight. "24:00", allowed as an end of day, is 1440 by the same sum. */
 export function minutesOfDay(hhmm: string): number {
-  if (hhmm === "24:00") return 24 * 60;
   const [hours, minutes] = hhmm.split(":").map(Number);
   return (hours ?? 0) * 60 + (minutes ?? 0);
 }
