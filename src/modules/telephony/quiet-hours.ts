@@ -9,7 +9,8 @@ export function quietHoursEnd(quiet: QuietHours | null, zone: string, instant: D
   if (!quiet || !isInQuietHours(quiet, zone, instant)) return null;
   const now = localTime(instant, zone).minute;
   const end = minutesOfDay(quiet.end);
-  const minutesLeft = (end - now + 24 * 60) % (24 * 60) || 24 * 60;
+  // Never 0: the end minute itself is outside quiet hours, so `now` is not it.
+  const minutesLeft = (end - now + 24 * 60) % (24 * 60);
   let candidate = new Date(instant.getTime() + minutesLeft * 60_000);
   candidate.setUTCSeconds(0, 0);
   const drift = ((localTime(candidate, zone).minute - end + 36 * 60) % (24 * 60)) - 12 * 60;
