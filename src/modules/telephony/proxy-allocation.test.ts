@@ -22,6 +22,23 @@ describe("allocateProxyNumber", () => {
     expect(allocateProxyNumber(POOL, busier, [EVE, "+14155550105"])).toBe(POOL[0]);
   });
 
+  it("keeps a number usable for new participants when it is busy with others", () => {
+    const open: OpenSession[] = [{ proxyNumber: POOL[0]!, participants: [BOB, EVE] }];
+    expect(allocateProxyNumber([POOL[0]!], open, [DAN, ANN])).toBe(POOL[0]);
+  });
+
+  it.each([
+    ["the second number", [2, 1], 1],
+    ["the first number", [1, 2], 0],
+    ["the third number", [3, 2, 1], 2],
+  ])("counts every open session on a number: picks %s with loads %j", (_which, loads, expectedIndex) => {
+    let other = 0;
+    const open: OpenSession[] = loads.flatMap((count, index) =>
+      Array.from({ length: count }, () => ({ proxyNumber: POOL[index]!, participants: [`+1415555030${other++}`] })),
+    );
+    expect(allocateProxyNumber(POOL.slice(0, loads.length), open, [DAN, ANN])).toBe(POOL[expectedIndex]);
+  });
+
   it("never gives a participant two open sessions on one number", () => {
     const open: OpenSession[] = [
       { proxyNumber: POOL[0]!, participants: [DAN, ANN] },

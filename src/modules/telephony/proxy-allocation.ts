@@ -20,10 +20,11 @@ export function allocateProxyNumber(
   openSessions: readonly OpenSession[],
   participants: readonly string[],
 ): string | null {
-  const load = new Map<string, number>(pool.map((number) => [number, 0]));
+  // Open sessions per number; a number with none has no entry. Sessions on numbers
+  // outside the pool are counted too, harmlessly: only pool numbers are read below.
+  const load = new Map<string, number>();
   const blocked = new Set<string>();
   for (const session of openSessions) {
-    if (!load.has(session.proxyNumber)) continue;
     load.set(session.proxyNumber, (load.get(session.proxyNumber) ?? 0) + 1);
     if (session.participants.some((participant) => participants.includes(participant))) blocked.add(session.proxyNumber);
   }
