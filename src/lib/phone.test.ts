@@ -9,6 +9,8 @@ describe("toE164", () => {
     ["+44 20 7946 0958", undefined, "+442079460958"],
     ["030 123456", "DE", "+4930123456"],
     ["  +4915123456789 ", undefined, "+4915123456789"],
+    // libphonenumber refuses inputs over 250 characters, padding included
+    [`${" ".repeat(300)}+14155552671${" ".repeat(300)}`, undefined, "+14155552671"],
   ] as const)("normalises %s", (input, country, expected) => {
     expect(toE164(input, country)).toBe(expected);
   });
@@ -28,9 +30,30 @@ describe("toE164", () => {
 describe("maskPhone", () => {
   it("keeps the country prefix and last two digits", () => {
     expect(maskPhone("+14155552671")).toBe("+1********71");
+    expect(maskPhone("+4915123456789")).toBe("+4**********89");
   });
 
-  it("masks numbers inside free text", () => {
-    expect(maskPhonesInText("call +1 415 555 2671 now")).toBe("call +1********71 now");
+  it.each([
+    ["", ""],
+    ["+", "*"],
+    ["+1", "**"],
+    ["+12", "***"],
+    ["+123", "****"],
+    ["+1234", "+1*34"],
+  ])("masks the short input %j as %j without throwing", (input, masked) => {
+    expect(maskPhone(input)).toBe(masked);
+  });
+});
+
+describe("maskPhonesInText", () => {
+  it.each([
+    ["call +1 415 555 2671 now", "call +1********71 now"],
+    ["The 'To' number +14155552671 is not valid", "The 'To' number +1********71 is not valid"],
+    ["from (415) 555-2671 to +44 20 7946 0958", "from (41******71 to +4*********58"],
+    ["order 1234567 ships today", "order 1234567 ships today"], // too short to be a phone number
+    ["no digits here", "no digits here"],
+    ["", ""],
+  ])("%j -> %j", (text, masked) => {
+    expect(maskPhonesInText(text)).toBe(masked);
   });
 });
