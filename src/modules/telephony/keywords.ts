@@ -44,7 +44,9 @@ const SINGLE_WORDS: Record<string, InboundIntent> = {
   HELP: { kind: "help" },
   INFO: { kind: "help" },
   DONE: { kind: "end-session" },
+  // Stryker disable next-line ArrowFunction: `() => undefined` makes this module throw on import, which fails every test of keywords.test.ts, but Stryker's vitest runner scores a file that cannot load as Survived (stryker-js#6150)
   ...Object.fromEntries(OPT_OUT_KEYWORDS.map((keyword) => [keyword, { kind: "opt-out", keyword } as const])),
+  // Stryker disable next-line ArrowFunction: as above, a module that cannot load is scored Survived (stryker-js#6150)
   ...Object.fromEntries(OPT_IN_KEYWORDS.map((keyword) => [keyword, { kind: "opt-in" } as const])),
 };
 
