@@ -10,6 +10,14 @@ describe("API keys", () => {
     expect(issued.hash).not.toContain(issued.key.slice(-32));
   });
 
+  it("are recognised only whole: the pattern refuses anything before or after a key", () => {
+    const { key } = issueApiKey();
+    expect(API_KEY_PATTERN.test(key)).toBe(true);
+    for (const wrapped of [`x${key}`, `${key}x`, `Bearer ${key}`, `${key} `, key.slice(0, -1), key.replace("el_live_", "el_test_")]) {
+      expect(API_KEY_PATTERN.test(wrapped), wrapped).toBe(false);
+    }
+  });
+
   it("are unique", () => {
     const keys = new Set(Array.from({ length: 1000 }, () => issueApiKey().key));
     expect(keys.size).toBe(1000);
@@ -17,10 +25,24 @@ describe("API keys", () => {
 });
 
 describe("randomBase62", () => {
-  it("has the requested length and alphabet", () => {
-    const value = randomBase62(500);
-    expect(value).toHaveLength(500);
-    expect(value).toMatch(/^[0-9A-Za-z]+$/);
+  it.each([0, 1, 2, 8, 32, 500])("has the requested length %i and alphabet", (length) => {
+    const value = randomBase62(length);
+    expect(value).toHaveLength(length);
+    expect(value).toMatch(/^[0-9A-Za-z]*$/);
+  });
+
+  it("draws every character equally often (no modulo bias)", () => {
+    // A byte % 62 without rejecting bytes 248-255 would make "0" to "7" a
+    // quarter more frequent (5/256 instead of 4/256). With 2,000 expected per
+    // character (standard deviation about 44), a count off by more than 250
+    // means bias; by chance it happens about once in a million runs.
+    const perCharacter = 2000;
+    const counts = new Map<string, number>();
+    for (const character of randomBase62(62 * perCharacter)) counts.set(character, (counts.get(character) ?? 0) + 1);
+    expect(counts.size).toBe(62);
+    for (const [character, count] of counts) {
+      expect(Math.abs(count - perCharacter), `"${character}" drawn ${count} times`).toBeLessThan(250);
+    }
   });
 });
 

@@ -15,12 +15,12 @@ describe("nextExpertStatus", () => {
   });
 
   it.each([
-    [{ status: "suspended", phoneVerified: true }, "phone_verified", "expert-suspended"],
-    [{ status: "suspended", phoneVerified: true }, "suspend", "already-suspended"],
-    [{ status: "active", phoneVerified: true }, "reinstate", "not-suspended"],
-    [{ status: "invited", phoneVerified: false }, "reinstate", "not-suspended"],
-  ] as const)("%o + %s is refused (%s)", (state, event: ExpertEvent, code) => {
-    expect(() => nextExpertStatus(state, event)).toThrow(expect.objectContaining({ status: 409, code }));
+    [{ status: "suspended", phoneVerified: true }, "phone_verified", "expert-suspended", "A suspended expert cannot rejoin by SMS; reinstate them first"],
+    [{ status: "suspended", phoneVerified: true }, "suspend", "already-suspended", "The expert is already suspended"],
+    [{ status: "active", phoneVerified: true }, "reinstate", "not-suspended", "Only a suspended expert can be reinstated"],
+    [{ status: "invited", phoneVerified: false }, "reinstate", "not-suspended", "Only a suspended expert can be reinstated"],
+  ] as const)("%o + %s is refused (%s) with a reason the caller can read", (state, event: ExpertEvent, code, message) => {
+    expect(() => nextExpertStatus(state, event)).toThrow(expect.objectContaining({ status: 409, code, message }));
   });
 });
 
@@ -32,7 +32,16 @@ describe("decideVetting", () => {
 
   it("decides only once", () => {
     expect(() => decideVetting("approved", "rejected")).toThrow(DomainError);
-    expect(() => decideVetting("rejected", "approved")).toThrow(DomainError);
+    expect(() => decideVetting("approved", "rejected")).toThrow(
+      expect.objectContaining({
+        status: 409,
+        code: "vetting-decided",
+        message: "The expert was already approved; vetting is decided once",
+      }),
+    );
+    expect(() => decideVetting("rejected", "approved")).toThrow(
+      expect.objectContaining({ code: "vetting-decided", message: "The expert was already rejected; vetting is decided once" }),
+    );
   });
 });
 
