@@ -5,8 +5,7 @@
  */
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { defineJob, QUEUES } from "../../jobs/define.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import { defineJob } from "../../jobs/define.js";
 import { reserveSendSlot } from "../../lib/send-slots.js";
 import { isRetryableTwilioError, isTwilioRestError, UNSUBSCRIBED_RECIPIENT } from "../../lib/twilio-errors.js";
 import { inviteText } from "./copy.js";
