@@ -1,26 +1,41 @@
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from "pino";
-import { maskPhone } from "./phone.js";
+import { maskPhone, maskPhonesInText } from "./phone.js";
 
 /**
  * Fields that carry secrets or personal data, wherever they appear in a log
- * object (request headers, bodies we choose to log, job payloads). Phone
- * numbers are masked rather than removed so support can still tell two
- * numbers apart; secrets are removed outright.
+ * object (request headers, bodies we choose to log, job payloads, error
+ * properties), at any depth up to MAX_DEPTH. Phone numbers are masked rather
+ * than removed so support can still tell two numbers apart; secrets are
+ * removed outright. Names compare case-insensitively (axios says
+ * "Authorization", Twilio says "To").
  */
-const SECRET_FIELDS = ["apiKey", "key", "token", "authToken", "secret", "password", "statusToken"];
-const PHONE_FIELDS = ["phone", "customerPhone", "to", "from", "To", "From", "Caller", "Called"];
-const SECRET_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  'req.headers["x-api-key"]',
-  'req.headers["idempotency-key"]',
-  'req.headers["x-twilio-signature"]',
-  'req.headers["stripe-signature"]',
-  // top level and one level down ({ expert: { phone } }); pino paths match exactly
-  ...SECRET_FIELDS,
-  ...SECRET_FIELDS.map((field) => `*.${field}`),
-];
-const PHONE_PATHS = [...PHONE_FIELDS, ...PHONE_FIELDS.map((field) => `*.${field}`)];
+const SECRET_FIELDS = new Set(
+  [
+    "apiKey",
+    "key",
+    "token",
+    "authToken",
+    "secret",
+    "password",
+    "statusToken",
+    "authorization",
+    "cookie",
+    "x-api-key",
+    "idempotency-key",
+    "x-twilio-signature",
+    "stripe-signature",
+  ].map((field) => field.toLowerCase()),
+);
+const PHONE_FIELDS = new Set(
+  ["phone", "customerPhone", "expertPhone", "to", "from", "caller", "called", "e164"].map((field) => field.toLowerCase()),
+);
+
+/**
+ * Log objects are walked this deep and no deeper: a cyclic or huge object
+ * must not stall the process that logs it. What lies below is dropped.
+ */
+const MAX_DEPTH = 8;
+const TOO_DEEP = "[too deep to log]";
 
 /**
  * HTTP client errors (axios, under the Twilio SDK) carry the whole request:
@@ -29,14 +44,78 @@ const PHONE_PATHS = [...PHONE_FIELDS, ...PHONE_FIELDS.map((field) => `*.${field}
  */
 const REQUEST_CARRYING_FIELDS = ["config", "request", "response", "headers", "data", "body"];
 
-function serializeError(error: Error): Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function scrubField(field: string, value: unknown, depth: number): unknown {
+  const name = field.toLowerCase();
+  if (SECRET_FIELDS.has(name)) return "[redacted]";
+  if (PHONE_FIELDS.has(name) && typeof value === "string") return maskPhone(value);
+  return scrub(value, depth + 1);
+}
+
+/**
+ * A copy of `value` with secrets removed and phone numbers masked at every
+ * depth. Only plain objects, arrays and errors are walked: class instances
+ * (Fastify's request and reply) have serializers of their own.
+ */
+function scrub(value: unknown, depth: number): unknown {
+  if (value instanceof Error) return depth > MAX_DEPTH ? TOO_DEEP : serializeError(value, depth);
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (depth > MAX_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [field, item] of Object.entries(value)) copy[field] = scrubField(field, item, depth);
+  return copy;
+}
+
+/**
+ * The standard error shape, without request-carrying fields, with phone
+ * numbers masked in the message and stack (a Twilio error says "The 'To'
+ * number +1415... is not valid") and in the error's own properties.
+ */
+function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
-  for (const field of REQUEST_CARRYING_FIELDS) delete serialized[field];
-  if (serialized.cause instanceof Error) serialized.cause = serializeError(serialized.cause);
-  else if (typeof serialized.cause === "object" && serialized.cause !== null) {
-    for (const field of REQUEST_CARRYING_FIELDS) delete (serialized.cause as Record<string, unknown>)[field];
+  const clean: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(serialized)) {
+    if (REQUEST_CARRYING_FIELDS.includes(field)) continue;
+    if ((field === "message" || field === "stack") && typeof value === "string") clean[field] = maskPhonesInText(value);
+    else clean[field] = scrubField(field, value, depth);
   }
-  return serialized;
+  return clean;
+}
+
+/** Status-page tokens are secrets that travel in the path: /s/<token>, /status/<token>. */
+const STATUS_TOKEN_IN_PATH = /\/(s|status)\/[A-Za-z0-9_-]{16,}(?=[/?#]|$)/g;
+const SECRET_QUERY_PARAMS = new Set(["token", "statustoken", "key", "apikey", "api_key", "secret", "signature", "password", "access_token"]);
+
+/**
+ * The URL as access logs may show it: tokens in the path and secret query
+ * parameters are redacted; path words (/twilio/status/call) are kept so two
+ * routes stay distinguishable.
+ */
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf("?");
+  const path = (queryStart === -1 ? url : url.slice(0, queryStart)).replace(STATUS_TOKEN_IN_PATH, "/$1/[redacted]");
+  if (queryStart === -1) return path;
+  const query = url
+    .slice(queryStart + 1)
+    .split("&")
+    .map((pair) => {
+      const name = pair.split("=", 1)[0] ?? "";
+      let decodedName = name;
+      try {
+        decodedName = decodeURIComponent(name);
+      } catch {
+        // a malformed name is logged as sent
+      }
+      return SECRET_QUERY_PARAMS.has(decodedName.toLowerCase()) ? `${name}=[redacted]` : pair;
+    })
+    .join("&");
+  return `${path}?${query}`;
 }
 
 export interface LoggerSettings {
@@ -51,22 +130,34 @@ export function createLogger(options: LoggerSettings): Logger {
   const loggerOptions: LoggerOptions = {
     level: options.level,
     base: { service: "expertline" },
-    redact: {
-      paths: [...SECRET_PATHS, ...PHONE_PATHS],
-      censor: (value, path) => {
-        const field = path.at(-1) ?? "";
-        if (PHONE_FIELDS.includes(String(field)) && typeof value === "string") {
-          return maskPhone(value);
+    formatters: {
+      // Runs before the serializers: `err` at the top is left to the err serializer.
+      log: (object) => {
+        const copy: Record<string, unknown> = {};
+        for (const [field, value] of Object.entries(object)) {
+          copy[field] = field === "err" && value instanceof Error ? value : scrubField(field, value, 0);
         }
-        return "[redacted]";
+        return copy;
+      },
+      bindings: (bindings) => scrub(bindings, 0) as Record<string, unknown>,
+    },
+    hooks: {
+      // The message itself: a string with a phone number in it, or an error whose message pino would copy.
+      logMethod(args, method) {
+        const log: (...parts: unknown[]) => void = method;
+        const parts = args as unknown[];
+        if (parts.length === 1 && parts[0] instanceof Error) {
+          log.apply(this, [{ err: parts[0] }, maskPhonesInText(parts[0].message)]);
+          return;
+        }
+        log.apply(this, parts.map((part) => (typeof part === "string" ? maskPhonesInText(part) : part)));
       },
     },
     serializers: {
-      err: serializeError,
-      // Status-page tokens travel in the path; keep them out of access logs.
+      err: (error: Error) => serializeError(error),
       req: (req: { method: string; url: string; id: string }) => ({
         method: req.method,
-        url: req.url.replace(/\/(s|status)\/[^/?]+/, "/$1/[redacted]"),
+        url: redactUrl(req.url),
         reqId: req.id,
       }),
     },
