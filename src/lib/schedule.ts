@@ -36,22 +36,30 @@ export const quietHoursSchema = z
 
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
-const zoneValidity = new Map<string, boolean>();
+/**
+ * Zones found valid, so a hot check skips building an Intl formatter. Any
+ * caller can send strings here, so invalid ones are never kept, and the set
+ * is capped: there are ~600 zones, but Intl accepts every casing of each.
+ */
+const validZones = new Set<string>();
+const MAX_CACHED_ZONES = 1_000;
+
+/** How many zones the validity cache holds (for tests that it stays bounded). */
+export const cachedTimeZoneCount = (): number => validZones.size;
 
 /** True for IANA zone names this runtime knows ("Europe/Berlin", "UTC"). */
 export function isValidTimeZone(zone: string): boolean {
-  let valid = zoneValidity.get(zone);
-  if (valid === undefined) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: zone });
-      // Intl accepts offsets such as "+01:00", which have no DST rules and are
-      // not what a person means by where they live: require a named zone.
-      valid = /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(zone);
-    } catch {
-      valid = false;
-    }
-    zoneValidity.set(zone, valid);
+  if (validZones.has(zone)) return true;
+  let valid: boolean;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    // Intl accepts offsets such as "+01:00", which have no DST rules and are
+    // not what a person means by where they live: require a named zone.
+    valid = /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(zone);
+  } catch {
+    valid = false;
   }
+  if (valid && validZones.size < MAX_CACHED_ZONES) validZones.add(zone);
   return valid;
 }
 

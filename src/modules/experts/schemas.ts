@@ -30,7 +30,11 @@ const expertFields = {
     .optional()
     .describe("Country for a phone number written in national format"),
   name: text({ min: 1, max: 120 }),
-  timeZone: z.string().refine(isValidTimeZone, "must be an IANA time zone like America/Chicago"),
+  // The longest IANA name is 32 characters; the limit stops megabyte strings before Intl sees them.
+  timeZone: z
+    .string()
+    .max(64, { abort: true })
+    .refine(isValidTimeZone, "must be an IANA time zone like America/Chicago"),
   skills: skillsSchema,
   weeklyAvailability: z
     .array(availabilityWindowSchema)
