@@ -4,14 +4,19 @@ import { QUEUES } from "./jobs/define.js";
 import { startRunner } from "./jobs/runner.js";
 import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
 import { createOutboxRelay } from "./modules/outbox/outbox.js";
+import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
 import { telephonyJobs } from "./modules/telephony/jobs.js";
 
 export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/** How often an idle relay looks for new outbox rows. */
-const RELAY_INTERVAL_MS = 100;
+/**
+ * How often an idle relay looks for new outbox rows. Committed inserts wake it
+ * at once (LISTEN/NOTIFY); the poll only catches what a notification missed,
+ * so it is slow while the listener is up and quick while it is not.
+ */
+const RELAY_POLL_MS = { listening: 1_000, deaf: 100 } as const;
 
 /** Starts the outbox relay and every queue's runner; exported so dev and tests can run them in-process. */
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
@@ -27,6 +32,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");
   relayConnection.on("error", () => {}); // reported by the relay loop's own failures
   const relay = createOutboxRelay({ ...common, connection: relayConnection, prisma: deps.prisma, clock: deps.clock });
+  const wakeup = listenForOutbox(deps.sql.options, deps.logger);
   let running = true;
   const relayLoop = (async () => {
     while (running) {
@@ -35,8 +41,10 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
         if (moved > 0) continue; // more may be waiting
       } catch (error) {
         deps.logger.warn({ err: error }, "outbox relay failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, RELAY_POLL_MS.deaf));
+        continue;
       }
-      await new Promise((resolve) => setTimeout(resolve, RELAY_INTERVAL_MS));
+      await wakeup.wait(wakeup.listening ? RELAY_POLL_MS.listening : RELAY_POLL_MS.deaf);
     }
   })();
 
@@ -44,6 +52,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   return {
     async close() {
       running = false;
+      await wakeup.close(); // also ends the relay's current wait
       await relayLoop;
       await Promise.all(workers.map((worker) => worker.close()));
       await relay.close();
