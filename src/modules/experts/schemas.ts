@@ -80,6 +80,11 @@ export const updateExpertBody = z
   .object(expertFields)
   .partial()
   .refine((body) => Object.keys(body).length > 0, { message: "send at least one field to change" })
+  // Alone it would change nothing and answer 200: the country only says how to read `phone`.
+  .refine((body) => body.phoneCountry === undefined || body.phone !== undefined, {
+    message: "only applies to a phone sent in the same request; send phone too",
+    path: ["phoneCountry"],
+  })
   .transform(normalisePhone);
 
 export const expertStatuses = ["invited", "active", "suspended"] as const;
