@@ -333,7 +333,7 @@ function printWebhooks(results: ScenarioResult[], limits: LimitRun[], rows: Rows
 }
 
 function printE2e(results: E2eResult[], stages: Stages[][]) {
-  console.log(`3. end to end: phone texts ${KEYWORD} -> reply in the phone's sandbox inbox (workers in-process; outbox relay woken on commit, 100 ms poll fallback)`);
+  console.log(`3. end to end: phone texts ${KEYWORD} -> reply in the phone's sandbox inbox (workers in-process; outbox relay woken on commit by LISTEN/NOTIFY, polling only as a fallback)`);
   printTable(
     ["scenario", "trips", "replies/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"],
     results.map((r) => {
