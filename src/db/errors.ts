@@ -58,3 +58,32 @@ export function isInvalidTextEncoding(error: unknown): boolean {
   const code = pgCode(error);
   return code !== undefined && TEXT_ENCODING_CODES.has(code);
 }
+
+/** Prisma's codes for "could not reach or keep a connection", including a pool that is full. */
+const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1017", "P2024", "P2028"]);
+const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"]);
+
+/** SQLSTATE class 08 (connection exception), server shutting down or starting, too many connections. */
+function isUnavailableSqlState(code: string): boolean {
+  return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300";
+}
+
+/**
+ * True when the database could not be reached (down, restarting, pool
+ * exhausted): the request may succeed later, so it is a 503, not a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    if (UNAVAILABLE_PRISMA_CODES.has(error.code)) return true;
+    const kind = adapterCause(error)?.kind;
+    if (typeof kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
+  }
+  const sqlState = pgCode(error);
+  if (sqlState !== undefined && isUnavailableSqlState(sqlState)) return true;
+  if (!(error instanceof Error)) return false;
+  // The pg pool's own errors: a refused socket, or a connection that dropped mid-query.
+  const nodeCode = "code" in error && typeof error.code === "string" ? error.code : undefined;
+  return (nodeCode !== undefined && UNAVAILABLE_NODE_CODES.has(nodeCode)) || error.message.startsWith("Connection terminated");
+}

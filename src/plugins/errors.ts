@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { isInvalidTextEncoding, isUniqueViolation } from "../db/errors.js";
+import { isDatabaseUnavailable, isInvalidTextEncoding, isUniqueViolation } from "../db/errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { DomainError } from "../lib/problems.js";
 import { problem, type Problem } from "./problem.js";
@@ -67,6 +67,13 @@ export function toProblem(error: FastifyError | Error): { body: Problem; serverF
       serverFault: false,
     };
   }
+  if (isDatabaseUnavailable(error)) {
+    // Logged as a fault (operators must know), answered as "try again" since it is not the caller's.
+    return {
+      body: problem(503, "database-unavailable", "The database cannot be reached right now; retry in a few seconds"),
+      serverFault: true,
+    };
+  }
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") {
     return { body: problem(404, "not-found", "Not found"), serverFault: false };
   }
@@ -83,8 +90,12 @@ export function toProblem(error: FastifyError | Error): { body: Problem; serverF
   return { body: problem(500, "internal", "Something went wrong on our side; it has been logged"), serverFault: true };
 }
 
+/** What a 503 tells clients to wait: long enough for a database restart or a pool to drain. */
+const RETRY_AFTER_SECONDS = 5;
+
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { body, serverFault } = toProblem(error);
+  if (body.status === 503) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
   if (serverFault) request.log.error({ err: error }, "request failed");
   else request.log.info({ code: body.code, status: body.status }, "request rejected");
   return sendProblem(request, reply, body);
