@@ -24,6 +24,8 @@ type WebhookDeps = Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger">;
 type Form = Record<string, string>;
 
 const TWIML = "text/xml; charset=utf-8";
+/** The answer to every inbound SMS, built once: the SDK's XML builder is a measurable cost per request. */
+const EMPTY_MESSAGING_RESPONSE = new twilio.twiml.MessagingResponse().toString();
 
 /** The URL Twilio signed: our public base + the path and query it called. */
 function signedUrl(publicBaseUrl: string, request: FastifyRequest): string {
@@ -116,7 +118,7 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
       jobIdPrefix: "inbound-",
     });
     // Replies go out through the API (rate-limited, quiet-hours aware), never as TwiML.
-    return reply.type(TWIML).send(new twilio.twiml.MessagingResponse().toString());
+    return reply.type(TWIML).send(EMPTY_MESSAGING_RESPONSE);
   });
 
   app.post("/twilio/status/message", { schema: { hide: true } }, async (request, reply) => {
