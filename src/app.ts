@@ -30,7 +30,7 @@ import { phoneNumberRoutes } from "./modules/telephony/numbers.routes.js";
 import { twilioWebhookRoutes } from "./modules/telephony/webhooks.routes.js";
 import { createTagService } from "./modules/tags/service.js";
 import { authHooks } from "./plugins/auth.js";
-import errors, { frameworkErrors } from "./plugins/errors.js";
+import errors, { clientErrorHandler, frameworkErrors } from "./plugins/errors.js";
 import idempotency from "./plugins/idempotency.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -49,6 +49,8 @@ export async function buildApp(deps: Deps) {
     return503OnClosing: true,
     // Errors the router raises before any hook runs (a malformed URL encoding) are problems too.
     frameworkErrors,
+    // ...and so are requests Node's HTTP parser refuses before Fastify sees them.
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 

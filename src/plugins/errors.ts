@@ -2,6 +2,8 @@
  * One place turns every failure into application/problem+json. Clients never
  * see a stack trace; malformed input of any kind is a 4xx, never a 500.
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
@@ -110,6 +112,29 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   // onRequest hooks have not run, so the request id header is not set yet.
   reply.header("x-request-id", request.id);
   answerError(error, request, reply);
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: requests Node's HTTP parser refuses
+ * (malformed request line or headers, headers too large, a client too slow)
+ * never become a Fastify request, so the answer is written to the socket.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "headers-too-large", "The request headers are too large"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "request-timeout", "The request took too long to arrive"]
+        : [400, "malformed-request", "The request is not valid HTTP"];
+  const body = JSON.stringify(problem(status, code, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {

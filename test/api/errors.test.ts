@@ -2,6 +2,8 @@
  * Malformed input of every kind is a 4xx problem+json, never a 500, and
  * never a stack trace.
  */
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { useTestContext } from "../helpers/context.js";
 import { makeShop, type TestShop } from "../helpers/factories.js";
@@ -57,6 +59,30 @@ describe("problem+json errors", () => {
       const body = expectProblem(response, 400, "invalid-url");
       expect(body).toMatchObject({ instance: url, requestId: "bad-url-1" });
       expect(response.headers["x-request-id"]).toBe("bad-url-1");
+    }
+  });
+
+  it("requests Node's HTTP parser refuses are problems too (400, 431)", async () => {
+    const { app } = ctx();
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    const rawExchange = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.end(raw));
+        let answer = "";
+        socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on("close", () => resolve(answer));
+        socket.on("error", reject);
+      });
+    for (const [raw, status, code] of [
+      ["GET /v1/shop HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n", 400, "malformed-request"],
+      [`GET /v1/shop HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431, "headers-too-large"],
+    ] as const) {
+      const answer = await rawExchange(raw);
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head.toLowerCase()).toContain("content-type: application/problem+json");
+      expect(JSON.parse(body)).toMatchObject({ type: `urn:expertline:problem:${code}`, status, title: expect.any(String), detail: expect.any(String) });
     }
   });
 
