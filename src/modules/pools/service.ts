@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Deps } from "../../deps.js";
-import { Prisma, type Pool } from "../../generated/prisma/client.js";
+import type { Prisma, Pool } from "../../generated/prisma/client.js";
 import { afterCursor, pageArgs, toPage, type PageQuery } from "../../lib/pagination.js";
 import { conflict, notFound, unprocessable } from "../../lib/problems.js";
 import { registerTags } from "../tags/service.js";
