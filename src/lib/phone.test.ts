@@ -53,6 +53,15 @@ describe("maskPhonesInText", () => {
     ["order 1234567 ships today", "order 1234567 ships today"], // too short to be a phone number
     ["no digits here", "no digits here"],
     ["", ""],
+    // what an operator needs from an error message stays readable
+    ["connect ECONNREFUSED 127.0.0.1:5432", "connect ECONNREFUSED 127.0.0.1:5432"],
+    ["host 192.168.100.200 down", "host 192.168.100.200 down"],
+    ["due 2026-11-23 at noon", "due 2026-11-23 at noon"],
+    // eight digits are enough to hide; a date-like run with more digits is still a number
+    ["ring 1234-5678", "ring 12****78"],
+    ["ring 123.4567", "ring 123.4567"],
+    ["id 2026-11-234", "id 20*****34"],
+    ["dotted 415.555.2671", "dotted 41******71"],
   ])("%j -> %j", (text, masked) => {
     expect(maskPhonesInText(text)).toBe(masked);
   });

@@ -19,8 +19,16 @@ export function maskPhone(e164: string): string {
 }
 
 const PHONE_LIKE = /\+?\d[\d\s().-]{7,}\d/g;
+/** The shortest phone numbers worth hiding (E.164 allows shorter, but few are dialled). */
+const MIN_PHONE_DIGITS = 8;
+/** Look like phone numbers to PHONE_LIKE, but an operator needs them: an IPv4 address, an ISO date. */
+const NOT_A_PHONE = [/^\d{1,3}(\.\d{1,3}){3}$/, /^\d{4}-\d{2}-\d{2}$/];
 
 /** Masks anything in free text that looks like a phone number. */
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_LIKE, (match) => maskPhone(match.replace(/[^\d+]/g, "")));
+  return text.replace(PHONE_LIKE, (match) => {
+    const digits = match.replace(/[^\d+]/g, "");
+    if (digits.replace("+", "").length < MIN_PHONE_DIGITS || NOT_A_PHONE.some((pattern) => pattern.test(match))) return match;
+    return maskPhone(digits);
+  });
 }
