@@ -26,6 +26,8 @@ describe("/v1/admin/phone-numbers", () => {
     expect((await post({ e164: "+14155550175", purpose: "expert_line", shopId: shop.id })).json()).toMatchObject({ status: 409, code: "expert-line-exists" });
     expect((await post({ e164: "+14155550172", purpose: "proxy" })).json()).toMatchObject({ status: 409, code: "number-registered" });
     expect((await post({ e164: "555-0176", purpose: "proxy" })).json()).toMatchObject({ status: 400, errors: [{ path: "body.e164" }] });
+    const huge = await post({ e164: `+1${"4".repeat(40_000)}`, purpose: "proxy" });
+    expect(huge.json()).toMatchObject({ status: 400, errors: [{ path: "body.e164", message: "is too long for a phone number" }] });
     const unknownShop = await post({ e164: "+14155550177", purpose: "expert_line", shopId: "01900000-0000-7000-8000-000000000000" });
     expect(unknownShop.statusCode).toBe(422);
     expect((await post({ e164: "+14155550178", purpose: "proxy" }, shop.headers)).statusCode).toBe(401);

@@ -19,6 +19,7 @@ const phoneNumberSchema = z
 const registerBody = z.object({
   e164: z
     .string()
+    .max(32, "is too long for a phone number")
     .transform((value, ctx) => {
       const e164 = toE164(value);
       if (!e164) {
