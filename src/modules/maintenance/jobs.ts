@@ -102,7 +102,7 @@ export function purgePublishedOutboxJob({ prisma, clock, logger }: MaintenanceDe
 }
 
 /** Every job the maintenance queue runs. */
-export function maintenanceJobs(deps: Pick<Deps, "prisma" | "clock" | "logger" | "twilio">) {
+export function maintenanceJobs(deps: Pick<Deps, "prisma" | "clock" | "logger" | "twilio" | "redis" | "queuePrefix">) {
   return [purgeIdempotencyRecordsJob(deps), purgeWebhookReceiptsJob(deps), purgePublishedOutboxJob(deps), settleStuckSmsJob(deps)];
 }
 

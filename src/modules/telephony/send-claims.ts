@@ -30,11 +30,15 @@ export const MAX_INTERRUPTED_SENDS = 3;
 /** Stable text operators alert on; details ride in the fields (never phone numbers). */
 export const STUCK_SMS_LOG = "sms stuck in sending; settled";
 
+/** Its sibling for a `queued` message whose send job was lost (lost-send-jobs.ts). */
+export const LOST_SEND_JOB_LOG = "sms queued with no send job; settled";
+
 /** Our own reasons for failing an outbound message (Twilio's go in errorCode). */
 export const FAILURE_REASONS = {
   retriesExhausted: "retries_exhausted",
   sendInterrupted: "send_interrupted",
   unknownAtTwilio: "unknown_at_twilio",
+  sendJobLost: "send_job_lost",
 } as const;
 
 export function leaseEnds(claimedAt: Date | null): Date {

@@ -1,18 +1,22 @@
 /**
- * The backstop for SMS left in `sending`: the send job takes over its own
+ * The backstop for SMS no job will finish. The send job takes over its own
  * dead claims (send-claims.ts), but a job can vanish too (its stall limit
- * reached, Redis lost). Every minute this settles rows whose claim is far
- * past the lease, each with one warn line operators can alert on:
+ * reached, Redis lost). Every minute this settles rows left in `sending`
+ * whose claim is far past the lease, each with one warn line operators can
+ * alert on:
  *   - Twilio has the message (we stored its SID) but no callback reached us:
  *     fetch it from Twilio by SID and take its status;
  *   - no SID: re-queue it through the outbox as a new send job, or fail it
  *     once it has been interrupted too often.
+ * Then, in the same run, it re-queues overdue `queued` rows whose send job
+ * is gone (lost-send-jobs.ts).
  */
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import { isTwilioRestError } from "../../lib/twilio-errors.js";
 import { enqueue } from "../outbox/outbox.js";
+import { createLostSendJobSweep, resendJobId, type LostJobOptions } from "./lost-send-jobs.js";
 import { fromTwilioMessageStatus } from "./message-status.js";
 import { FAILURE_REASONS, MAX_INTERRUPTED_SENDS, SENDING_LEASE_MS, STUCK_SMS_LOG } from "./send-claims.js";
 import { SEND_SMS } from "./sms.js";
@@ -22,12 +26,13 @@ export const SETTLE_STUCK_SMS = "settle-stuck-sms";
 /** Well past the lease, so a send job that is about to take over its own claim goes first. */
 export const STUCK_AFTER_MS = 5 * SENDING_LEASE_MS;
 
-type SweepDeps = Pick<Deps, "prisma" | "twilio" | "clock" | "logger">;
+type SweepDeps = Pick<Deps, "prisma" | "twilio" | "clock" | "logger" | "redis" | "queuePrefix">;
 
 export interface SweepOptions {
   stuckAfterMs?: number;
   /** Rows settled per run; the rest wait for the next minute. */
   batch?: number;
+  lostJobs?: LostJobOptions;
 }
 
 interface StuckRow {
@@ -37,9 +42,11 @@ interface StuckRow {
   interruptedSends: number;
 }
 
-export function settleStuckSmsJob({ prisma, twilio, clock, logger }: SweepDeps, options: SweepOptions = {}) {
+export function settleStuckSmsJob(deps: SweepDeps, options: SweepOptions = {}) {
+  const { prisma, twilio, clock, logger } = deps;
   const stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
   const batch = options.batch ?? 100;
+  const requeueLostSendJobs = createLostSendJobSweep(deps, options.lostJobs);
 
   /** Every write below is conditional on the claim we read: a send job that moved the row first wins. */
   const stillStuck = (row: StuckRow) => ({ id: row.id, status: "sending" as const, sendingClaimedAt: row.sendingClaimedAt });
@@ -87,7 +94,7 @@ export function settleStuckSmsJob({ prisma, twilio, clock, logger }: SweepDeps, 
       });
       if (count === 0) return null;
       // A job id of its own: the first send job's id may still be kept by BullMQ, which would ignore it.
-      await enqueue(tx, { queue: QUEUES.telephony, name: SEND_SMS, payload: { messageId: row.id }, jobId: `sms-${row.id}-resend-${interruptedSends}` });
+      await enqueue(tx, { queue: QUEUES.telephony, name: SEND_SMS, payload: { messageId: row.id }, jobId: resendJobId(row.id, interruptedSends) });
       return "requeued";
     });
   }
@@ -112,6 +119,7 @@ export function settleStuckSmsJob({ prisma, twilio, clock, logger }: SweepDeps, 
           logger.warn({ messageId: row.id, err: error }, "could not settle an sms stuck in sending; will retry");
         }
       }
+      await requeueLostSendJobs();
     },
   });
 }
