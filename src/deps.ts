@@ -63,8 +63,10 @@ export function createPrisma(connectionString: string, schema = "public"): Prism
   return createDatabase(connectionString, { schema, poolSize: 2 }).prisma;
 }
 
-export function createRedis(url: string, role: "producer" | "worker"): Redis {
+/** `name` shows in Redis's CLIENT LIST, so operators (and tests) can tell connections apart. */
+export function createRedis(url: string, role: "producer" | "worker", name?: string): Redis {
   return new Redis(url, {
+    ...(name ? { connectionName: name } : {}),
     // BullMQ workers block on Redis and must never give up a command;
     // producers on the request path must fail fast so a request can answer.
     maxRetriesPerRequest: role === "worker" ? null : 1,

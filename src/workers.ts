@@ -20,9 +20,18 @@ const RELAY_POLL_MS = { listening: 1_000, deaf: 100 } as const;
 
 /** Starts the outbox relay and every queue's runner; exported so dev and tests can run them in-process. */
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
-  const connection = createRedis(deps.config.REDIS_URL, "worker");
+  const connection = createRedis(deps.config.REDIS_URL, "worker", `${deps.queuePrefix}-worker`);
   const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: deps.queuePrefix });
   await scheduleMaintenance(maintenanceQueue);
+  // Redis holds the schedules, and a Redis that restarted empty (no persistence) has lost
+  // them: upsert them again on every reconnect, or the sweeps would never run again.
+  const reschedule = () => {
+    scheduleMaintenance(maintenanceQueue).then(
+      () => deps.logger.info("maintenance schedules restored after a Redis reconnect"),
+      (error: unknown) => deps.logger.warn({ err: error }, "could not restore the maintenance schedules; retrying at the next reconnect"),
+    );
+  };
+  connection.on("ready", reschedule);
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
   const workers: Worker[] = [
     startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
@@ -52,6 +61,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   return {
     async close() {
       running = false;
+      connection.off("ready", reschedule);
       await wakeup.close(); // also ends the relay's current wait
       await relayLoop;
       await Promise.all(workers.map((worker) => worker.close()));

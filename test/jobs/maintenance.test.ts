@@ -43,6 +43,24 @@ describe("maintenance worker", () => {
     });
   });
 
+  it("restores its schedules when its Redis connection comes back (a Redis restarted empty loses them)", async () => {
+    const { deps } = ctx();
+    for (const scheduler of await queue.getJobSchedulers()) await queue.removeJobScheduler(scheduler.key);
+    expect(await queue.getJobSchedulers()).toEqual([]);
+    // Drop only this file's worker connection, by the name the workers give it.
+    const clients = String(await deps.redis.client("LIST")).split("\n");
+    const ours = clients.filter((line) => line.includes(` name=${deps.queuePrefix}-worker `));
+    expect(ours).toHaveLength(1);
+    const id = /\bid=(\d+)/.exec(ours[0] ?? "")?.[1];
+    await deps.redis.client("KILL", "ID", id ?? "");
+    let restored: string[] = [];
+    for (let i = 0; i < 100 && restored.length < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      restored = (await queue.getJobSchedulers()).map((scheduler) => scheduler.key ?? "");
+    }
+    expect(restored.sort()).toEqual([PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS].sort());
+  });
+
   it("runs the webhook receipt purge it schedules", async () => {
     const { deps } = ctx();
     await deps.prisma.webhookReceipt.createMany({
