@@ -50,11 +50,33 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-function scrubField(field: string, value: unknown, depth: number): unknown {
+/**
+ * pino's err serializer builds its output (and that of an error's `cause`)
+ * on a prototype of its own, not Object.prototype. Such objects are data
+ * like plain ones, so they are walked too.
+ */
+const SERIALIZED_ERROR_PROTOTYPE: unknown = Object.getPrototypeOf(stdSerializers.err(new Error("probe")));
+
+function isWalkable(value: unknown): value is Record<string, unknown> {
+  return isPlainObject(value) || (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === SERIALIZED_ERROR_PROTOTYPE);
+}
+
+/**
+ * Inside an error, any string may quote a phone number in prose (a pg
+ * error's `detail`: 'Key ("shopId", phone)=(…, +1415…) already exists'), so
+ * every string there is masked, not only fields named like a phone.
+ */
+interface ScrubMode {
+  inError: boolean;
+}
+const LOG_OBJECT: ScrubMode = { inError: false };
+const ERROR_PROPERTIES: ScrubMode = { inError: true };
+
+function scrubField(field: string, value: unknown, depth: number, mode: ScrubMode = LOG_OBJECT): unknown {
   const name = field.toLowerCase();
   if (SECRET_FIELDS.has(name)) return "[redacted]";
   if (PHONE_FIELDS.has(name) && typeof value === "string") return maskPhone(value);
-  return scrub(value, depth + 1);
+  return scrub(value, depth + 1, mode);
 }
 
 /**
@@ -62,28 +84,29 @@ function scrubField(field: string, value: unknown, depth: number): unknown {
  * depth. Only plain objects, arrays and errors are walked: class instances
  * (Fastify's request and reply) have serializers of their own.
  */
-function scrub(value: unknown, depth: number): unknown {
+function scrub(value: unknown, depth: number, mode: ScrubMode = LOG_OBJECT): unknown {
   if (value instanceof Error) return depth > MAX_DEPTH ? TOO_DEEP : serializeError(value, depth);
-  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (typeof value === "string") return mode.inError ? maskPhonesInText(value) : value;
+  if (!Array.isArray(value) && !isWalkable(value)) return value;
   if (depth > MAX_DEPTH) return TOO_DEEP;
-  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1, mode));
   const copy: Record<string, unknown> = {};
-  for (const [field, item] of Object.entries(value)) copy[field] = scrubField(field, item, depth);
+  for (const [field, item] of Object.entries(value)) copy[field] = scrubField(field, item, depth, mode);
   return copy;
 }
 
 /**
  * The standard error shape, without request-carrying fields, with phone
- * numbers masked in the message and stack (a Twilio error says "The 'To'
- * number +1415... is not valid") and in the error's own properties.
+ * numbers masked in every string of it: the message and stack (a Twilio
+ * error says "The 'To' number +1415... is not valid") and the error's own
+ * properties at any depth (a pg error's `detail`, a Twilio error's `details`).
  */
 function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
   const clean: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(serialized)) {
     if (REQUEST_CARRYING_FIELDS.includes(field)) continue;
-    if ((field === "message" || field === "stack") && typeof value === "string") clean[field] = maskPhonesInText(value);
-    else clean[field] = scrubField(field, value, depth);
+    clean[field] = scrubField(field, value, depth, ERROR_PROPERTIES);
   }
   return clean;
 }
