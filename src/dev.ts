@@ -15,7 +15,7 @@ import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
-const refusal = config.SANDBOX_ENABLED === "true" ? sandboxRefusal(config.NODE_ENV) : null;
+const refusal = config.SANDBOX_ENABLED === "true" ? sandboxRefusal({ nodeEnv: config.NODE_ENV, twilioApiBaseUrl: config.TWILIO_API_BASE_URL }) : null;
 if (refusal) {
   console.error(refusal);
   process.exit(1);

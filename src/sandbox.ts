@@ -9,13 +9,10 @@ import { sandboxRefusal } from "./sandbox/production-guard.js";
 import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 
 const config = loadConfigOrExit();
-const refusal = sandboxRefusal(config.NODE_ENV);
-if (refusal) {
-  console.error(refusal);
-  process.exit(1);
-}
-if (!config.TWILIO_API_BASE_URL) {
-  console.error("config: the sandbox needs TWILIO_API_BASE_URL (where it listens, e.g. http://127.0.0.1:3001)");
+const listenUrl = config.TWILIO_API_BASE_URL;
+const refusal = sandboxRefusal({ nodeEnv: config.NODE_ENV, twilioApiBaseUrl: listenUrl });
+if (refusal !== null || listenUrl === undefined) {
+  console.error(refusal ?? "sandbox: TWILIO_API_BASE_URL is not set");
   process.exit(1);
 }
 
@@ -23,7 +20,7 @@ const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.NODE_ENV =
 const sandbox = await startTwilioSandbox({
   accountSid: config.TWILIO_ACCOUNT_SID,
   authToken: config.TWILIO_AUTH_TOKEN,
-  listenUrl: config.TWILIO_API_BASE_URL,
+  listenUrl,
   host: config.SANDBOX_HOST,
   appOrigin: config.SANDBOX_APP_ORIGIN ?? `http://127.0.0.1:${config.PORT}`,
   stateFile: config.SANDBOX_STATE_FILE,

@@ -98,6 +98,29 @@ describe("the compose stack", () => {
     expect(service("sandbox")).toMatch(/^ {6}NODE_ENV: (development|test)$/m);
   });
 
+  // The sandbox starts only while TWILIO_API_BASE_URL points the app at it
+  // (src/sandbox/production-guard.ts): it must read the app's own value, so that
+  // switching the app to real Twilio (and a real token) stops it too.
+  it("gives the sandbox the app's Twilio settings unchanged, pointed at the sandbox", () => {
+    const shared = compose.split("\nx-env: &env\n")[1]?.split("\n\n")[0] ?? "";
+    expect(shared).toMatch(/^ {2}TWILIO_API_BASE_URL: http:\/\/sandbox:3001$/m);
+    expect(service("sandbox")).toMatch(/^ {6}<<: \*env$/m);
+    expect(service("sandbox")).not.toMatch(/TWILIO_/);
+  });
+
+  it("never tells users to put a real Twilio token where the sandbox reads it, and starts real Twilio without the sandbox", () => {
+    const header = compose.split("\nx-env")[0] ?? "";
+    const shared = compose.split("\nx-env: &env\n")[1]?.split("\n\n")[0] ?? "";
+    expect(shared).not.toMatch(/your SID|your token|real Twilio:/i);
+    expect(header).toMatch(/Never put your Twilio SID and token in x-env/);
+    expect(header).toMatch(/^# +docker compose up --build api worker /m);
+    expect(readme).toContain("`docker compose up --build api worker`");
+    // ...and nothing the api or worker waits for pulls the sandbox back in.
+    for (const name of ["api", "worker", "migrate"]) {
+      expect(/depends_on:\n((?: {6}.*\n)+)/.exec(service(name))?.[1] ?? "", name).not.toContain("sandbox:");
+    }
+  });
+
   it("starts the sandbox once Redis is healthy", () => {
     expect(service("sandbox")).toMatch(/depends_on:[\s\S]*\n {6}redis:\n {8}condition: service_healthy/);
   });

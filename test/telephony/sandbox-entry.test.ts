@@ -91,6 +91,19 @@ describe("the sandbox never runs in production", () => {
   });
 });
 
+// docker compose shares one environment between the app and the sandbox: with
+// TWILIO_API_BASE_URL cleared for real Twilio, the token in it is a real one.
+describe("the sandbox never holds a real Twilio token", () => {
+  const NO_BASE_URL = /^sandbox: refusing to start without TWILIO_API_BASE_URL \(unset, the app talks to real Twilio/;
+
+  it("the standalone sandbox exits with one line when the app is not pointed at a sandbox", async () => {
+    const sandbox = start("src/sandbox.ts", { ...env, NODE_ENV: "test", TWILIO_API_BASE_URL: "" });
+    expect(await sandbox.exit).toBe(1);
+    expect(sandbox.stderr).toEqual([expect.stringMatching(NO_BASE_URL)]);
+    expect(sandbox.stdout).toEqual([]);
+  });
+});
+
 describe("the standalone sandbox", () => {
   it("listens on 127.0.0.1 by default, answers Twilio's API, and stops cleanly", async () => {
     const port = await freePort();
