@@ -5,31 +5,18 @@
  * that name inherited object properties. No workers run here, so every
  * outbox row the webhooks write stays countable.
  */
-import twilio from "twilio";
+import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { testConfig } from "../helpers/config.js";
 import { adminHeaders, nextPhone } from "../helpers/factories.js";
 import { useTestContext } from "../helpers/context.js";
+import { signedTwilioWebhook as signed } from "../helpers/signed-webhook.js";
 
 const ctx = useTestContext();
-const { TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL } = testConfig();
 const LINE = "+14155550170";
 const CUSTOMER = "+13125550199";
 let shopId: string;
 let sidCounter = 0;
 const newSid = (prefix: "SM" | "CA") => `${prefix}${(++sidCounter).toString(16).padStart(32, "0")}`;
-
-function signed(path: string, params: Record<string, string>) {
-  return {
-    method: "POST" as const,
-    url: path,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "x-twilio-signature": twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, `${PUBLIC_BASE_URL}${path}`, params),
-    },
-    payload: new URLSearchParams(params).toString(),
-  };
-}
 
 const sms = (sid: string, body: string, from = CUSTOMER) => ({ MessageSid: sid, AccountSid: "AC" + "0".repeat(32), From: from, To: LINE, Body: body });
 
@@ -90,6 +77,24 @@ describe("POST /twilio/sms", () => {
   });
 });
 
+describe("what no Twilio webhook carries is a 400, never a 500", () => {
+  const long = "x".repeat(6_000);
+  it.each([
+    ["/twilio/sms", { MessageSid: `SM${long}`, From: CUSTOMER, To: LINE, Body: "hi" }, "body.MessageSid"],
+    ["/twilio/sms", { MessageSid: newSid("SM"), From: long, To: LINE, Body: "hi" }, "body.From"],
+    ["/twilio/status/message", { MessageSid: newSid("SM"), MessageStatus: long }, "body.MessageStatus"],
+    ["/twilio/status/call", { CallSid: `CA${long}`, CallStatus: "ringing" }, "body.CallSid"],
+    ["/twilio/status/call", { CallSid: newSid("CA"), CallStatus: long }, "body.CallStatus"],
+    ["/twilio/voice", { CallSid: "not-a-sid", CallStatus: "ringing" }, "body.CallSid"],
+  ])("%s with an over-long or malformed field", async (path, params, field) => {
+    const before = await ctx().deps.prisma.webhookReceipt.count();
+    const response = await ctx().app.inject(signed(path, params));
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ errors: [{ path: field }] });
+    expect(await ctx().deps.prisma.webhookReceipt.count()).toBe(before);
+  });
+});
+
 describe("POST /twilio/status/message", () => {
   it("moves an outbound message forward once, however many identical callbacks race", async () => {
     const { prisma } = ctx().deps;
@@ -107,6 +112,17 @@ describe("POST /twilio/status/message", () => {
     // "sent" arriving after "delivered" must not move it back.
     expect(row).toMatchObject({ status: "delivered", twilioSid: sid, errorCode: null });
     expect(await prisma.webhookReceipt.count({ where: { dedupeKey: { startsWith: `message-status:${sid}:` } } })).toBe(2);
+  });
+
+  it("a callback that moves a queued message into sending gives it a claim time, so the stuck-SMS sweep sees it", async () => {
+    const { prisma } = ctx().deps;
+    const sid = newSid("SM");
+    const message = await prisma.message.create({ data: { shopId, direction: "outbound", purpose: "test", from: LINE, to: nextPhone(), body: "hi", status: "queued" } });
+    const url = `/twilio/status/message?messageId=${message.id}`;
+    expect((await ctx().app.inject(signed(url, { MessageSid: sid, MessageStatus: "queued" }))).statusCode).toBe(200);
+    const row = await prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+    expect(row).toMatchObject({ status: "sending", twilioSid: sid });
+    expect(row.sendingClaimedAt).toBeInstanceOf(Date);
   });
 
   it("records Twilio's error code with a failure", async () => {
@@ -157,6 +173,29 @@ describe("POST /twilio/status/call", () => {
     expect(row.endedAt).toBeInstanceOf(Date);
     // The late "in-progress" moves nothing back; the answer is dated from the length instead (call-status.test.ts).
     expect(row.startedAt).toEqual(new Date(row.endedAt!.getTime() - 42_000));
+  });
+
+  it("a status that races the insert of its Call row is applied, not lost", async () => {
+    const { deps, config, schema } = ctx();
+    const sid = newSid("CA");
+    // placeCall (or the voice webhook) inserting the row, not yet committed, when "completed" arrives.
+    const placing = new pg.Client({ connectionString: config.DATABASE_URL, options: `-c search_path="${schema}"` });
+    await placing.connect();
+    try {
+      await placing.query("BEGIN");
+      await placing.query(
+        `INSERT INTO "Call" (id, "twilioSid", direction, "from", "to", status, "updatedAt") VALUES (gen_random_uuid(), $1, 'outbound', $2, $3, 'queued', now())`,
+        [sid, LINE, CUSTOMER],
+      );
+      const callback = ctx().app.inject(signed("/twilio/status/call", call(sid, "completed", { CallDuration: "30" })));
+      // The callback waits on the uncommitted row; give it time to get there before committing.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await placing.query("COMMIT");
+      expect((await callback).statusCode).toBe(200);
+    } finally {
+      await placing.end();
+    }
+    expect(await deps.prisma.call.findUniqueOrThrow({ where: { twilioSid: sid } })).toMatchObject({ status: "completed", durationSeconds: 30, direction: "outbound" });
   });
 
   it("a call from a stranger's number is inbound", async () => {

@@ -85,7 +85,10 @@ export async function recordMessageStatus(sql: Sql, update: MessageStatusUpdate)
         RETURNING 1
       ), updated AS (
         UPDATE "Message"
-        SET "status" = $4::"MessageStatus", "twilioSid" = $2::text, "errorCode" = COALESCE($5::int, "errorCode"), "updatedAt" = now()
+        SET "status" = $4::"MessageStatus", "twilioSid" = $2::text, "errorCode" = COALESCE($5::int, "errorCode"), "updatedAt" = now(),
+            -- A row moved into sending by a callback (its send job's claim was cleared by a retryable
+            -- error, yet Twilio had it) gets a claim time, so the stuck-SMS sweep can still settle it.
+            "sendingClaimedAt" = CASE WHEN $4::"MessageStatus" = 'sending' THEN COALESCE("sendingClaimedAt", now()) ELSE "sendingClaimedAt" END
         WHERE EXISTS (SELECT 1 FROM receipt)
           AND $4::"MessageStatus" IS NOT NULL
           AND ("twilioSid" = $2::text OR ("id" = $6::uuid AND "twilioSid" IS NULL))
@@ -126,20 +129,12 @@ export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Prom
         VALUES ($1, 'twilio', 'call-status:' || $2::text || ':' || $3::text)
         ON CONFLICT ("provider", "dedupeKey") DO NOTHING
         RETURNING 1
-      ), updated AS (
-        UPDATE "Call"
-        SET "status" = $4::"CallStatus",
-            "startedAt" = CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz
-                               -- "answered" can arrive after "completed" (and is then ignored): date it from the length
-                               WHEN $6::boolean AND "startedAt" IS NULL AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int)
-                               ELSE "startedAt" END,
-            "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE "endedAt" END,
-            "durationSeconds" = COALESCE($7::int, "durationSeconds"),
-            "updatedAt" = now()
-        WHERE EXISTS (SELECT 1 FROM receipt) AND $4::"CallStatus" IS NOT NULL AND "twilioSid" = $2::text AND "status" = ANY($8::"CallStatus"[])
-        RETURNING 1
-      ), created AS (
-        INSERT INTO "Call" ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "startedAt", "endedAt", "updatedAt")
+      ), upserted AS (
+        -- One upsert, not UPDATE-else-INSERT: a row being inserted right now (placeCall, the voice
+        -- webhook) is invisible to an UPDATE, and a skipped INSERT would lose this status for good
+        -- (its receipt commits, so Twilio's retry is a replay). ON CONFLICT waits for that insert
+        -- and updates the committed row.
+        INSERT INTO "Call" AS c ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "startedAt", "endedAt", "updatedAt")
         SELECT $9, $2::text,
                CASE WHEN EXISTS (SELECT 1 FROM "PhoneNumber" WHERE "e164" = $10::text) THEN 'outbound'::"Direction" ELSE 'inbound'::"Direction" END,
                $10::text, $11, $4::"CallStatus", $7::int,
@@ -148,8 +143,17 @@ export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Prom
                CASE WHEN $6::boolean THEN $5::timestamptz END,
                now()
         FROM receipt
-        WHERE $4::"CallStatus" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "Call" WHERE "twilioSid" = $2::text)
-        ON CONFLICT ("twilioSid") DO NOTHING
+        WHERE $4::"CallStatus" IS NOT NULL
+        ON CONFLICT ("twilioSid") DO UPDATE
+        SET "status" = EXCLUDED."status",
+            "startedAt" = CASE WHEN EXCLUDED."status" = 'in_progress' THEN $5::timestamptz
+                               -- "answered" can arrive after "completed" (and is then ignored): date it from the length
+                               WHEN $6::boolean AND c."startedAt" IS NULL AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int)
+                               ELSE c."startedAt" END,
+            "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE c."endedAt" END,
+            "durationSeconds" = COALESCE($7::int, c."durationSeconds"),
+            "updatedAt" = now()
+        WHERE c."status" = ANY($8::"CallStatus"[])
       )
       SELECT EXISTS (SELECT 1 FROM receipt) AS fresh`,
     values: [

@@ -68,12 +68,19 @@ function callStatusesBefore(next: CallStatus): CallStatus[] {
 const int4 = z.coerce.number().int().min(0).max(2_147_483_647);
 // PostgreSQL text cannot hold NUL; a message is still worth keeping without it.
 const text = z.string().transform((value) => value.replaceAll("\u0000", ""));
-const smsForm = z
-  .object({ MessageSid: z.string().min(1), From: z.string().min(1), To: z.string().min(1), Body: text.default("") })
-  .loose();
-const messageStatusForm = z.object({ MessageSid: z.string().min(1), MessageStatus: z.string().min(1), ErrorCode: int4.optional() }).loose();
+/**
+ * Twilio's SIDs: two letters and 32 hex digits. Bounded because they land in unique indexes,
+ * whose entries PostgreSQL caps at a few kilobytes (a longer value would be a 500).
+ */
+const sid = z.string().regex(/^[A-Z]{2}[0-9a-fA-F]{32}$/, "must be a Twilio SID (two letters and 32 hex digits)");
+/** A status word ("delivered", "in-progress"): part of a dedupe key, so bounded too. */
+const statusWord = z.string().max(32);
+/** Phone numbers, client identifiers (client:alice) or SIP addresses: short in practice. */
+const address = z.string().max(256);
+const smsForm = z.object({ MessageSid: sid, From: address.min(1), To: address.min(1), Body: text.default("") }).loose();
+const messageStatusForm = z.object({ MessageSid: sid, MessageStatus: statusWord.min(1), ErrorCode: int4.optional() }).loose();
 const callForm = z
-  .object({ CallSid: z.string().min(1), From: z.string().default(""), To: z.string().default(""), CallStatus: z.string().default("") })
+  .object({ CallSid: sid, From: address.default(""), To: address.default(""), CallStatus: statusWord.default("") })
   .loose();
 
 export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (app, { deps }) => {
