@@ -14,7 +14,7 @@
  * `describe` picks (ids, prefixes) is kept, and a repeat gets a 409 problem
  * naming what was created instead of a replay.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Deps } from "../deps.js";
 import { sha256Hex } from "../lib/tokens.js";
@@ -69,19 +69,52 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * Bodies nested deeper than this are refused before they are fingerprinted.
+ * No request of this API comes close, and the parser accepts bodies nested
+ * tens of thousands deep within the body limit: walking those would
+ * overflow the stack (a 500) for a request that is only malformed.
+ */
+export const MAX_FINGERPRINT_DEPTH = 64;
+
+/** Thrown by requestFingerprint for a body nested deeper than MAX_FINGERPRINT_DEPTH. */
+export class BodyTooDeepError extends Error {
+  constructor() {
+    super(`The request body is nested deeper than ${MAX_FINGERPRINT_DEPTH} levels`);
+  }
+}
+
 /** JSON with sorted keys, so {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+function canonicalJson(value: unknown, depth: number): string {
+  if (depth > MAX_FINGERPRINT_DEPTH) throw new BodyTooDeepError();
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(",")}]`;
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item, depth + 1)}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
 
-/** What makes two requests "the same" for an Idempotency-Key. */
+/** What makes two requests "the same" for an Idempotency-Key. Throws BodyTooDeepError. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return sha256Hex(`${method} ${path}\n${canonicalJson(body ?? null)}`);
+  return sha256Hex(`${method} ${path}\n${canonicalJson(body ?? null, 0)}`);
+}
+
+/** The fingerprint, or null (after answering 400) for a body too deep to take one. */
+function fingerprintOrRefuse(request: FastifyRequest, reply: FastifyReply, path: string): string | null {
+  try {
+    return requestFingerprint(request.method, path, request.body);
+  } catch (error) {
+    if (!(error instanceof BodyTooDeepError)) throw error;
+    sendProblem(
+      request,
+      reply,
+      problem(400, "validation-error", error.message, [
+        { path: "body", message: `must not be nested deeper than ${MAX_FINGERPRINT_DEPTH} levels` },
+      ]),
+    );
+    return null;
+  }
 }
 
 function scopeOf(request: FastifyRequest): string | null {
@@ -110,7 +143,8 @@ async function idempotencyPlugin(app: FastifyInstance, { prisma, clock }: Pick<D
       );
     }
     const path = request.url.split("?")[0] ?? request.url;
-    const requestHash = requestFingerprint(request.method, path, request.body);
+    const requestHash = fingerprintOrRefuse(request, reply, path);
+    if (requestHash === null) return reply;
 
     for (let attempt = 0; attempt < 3; attempt++) {
       // Look first: a replay is the common case for a retried request, and a
