@@ -93,7 +93,7 @@ export class MessageDelivery {
     record.dateSent = this.state.clock.now();
     record.dateUpdated = record.dateSent;
     if (!phone.failWith) {
-      phone.messages.push({ sid: record.sid, direction: "received", peer: record.from, body: record.body, at: record.dateSent, status: "delivered" });
+      this.state.addPhoneMessage(phone, { sid: record.sid, direction: "received", peer: record.from, body: record.body, at: record.dateSent, status: "delivered" });
     }
     this.state.changed();
     if (!record.statusCallback) return;
@@ -127,7 +127,7 @@ export class MessageDelivery {
     const now = this.state.clock.now();
     const sid = newSid("SM");
     const phone = this.state.phone(from);
-    phone.messages.push({ sid, direction: "sent", peer: to, body, at: now, status: "sent" });
+    this.state.addPhoneMessage(phone, { sid, direction: "sent", peer: to, body, at: now, status: "sent" });
     this.state.log("message-received", { sid, from, to, body });
     if (!owned) {
       this.state.changed();

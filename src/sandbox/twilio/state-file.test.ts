@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { MessageDelivery } from "./messaging.js";
 import { readStateFile, StateFileWriter } from "./state-file.js";
-import { SandboxState } from "./state.js";
+import { MAX_PHONE_MESSAGES, SandboxState } from "./state.js";
 
 const ACCOUNT = `AC${"1".repeat(32)}`;
 const clock = { now: () => new Date("2024-05-01T10:00:00Z") };
@@ -77,6 +78,53 @@ describe("the sandbox's state file", () => {
     // Writing in place would keep the inode; a rename brings a new one.
     expect(statSync(file).ino).not.toBe(before);
     expect(readStateFile(file)?.numbers).toHaveLength(2);
+  });
+
+  it("leaves alone a temporary file of another sandbox process with the same pid (every container's is 1)", async () => {
+    const file = tempFile();
+    const { state, writer } = stateWithFile(file);
+    const theirs = `${file}.${process.pid}.tmp`;
+    writeFileSync(theirs, "another process, half-way through its write");
+    state.own("+14155550100", urls, `PN${"a".repeat(32)}`);
+    await writer.flush();
+    expect(readFileSync(theirs, "utf8")).toBe("another process, half-way through its write");
+    expect(readStateFile(file)?.numbers).toHaveLength(1);
+    expect(readdirSync(path.dirname(file)).sort()).toEqual([path.basename(theirs), "twilio-state.json"].sort());
+  });
+
+  it("keeps only each phone's newest messages, in memory and in the file", async () => {
+    const file = tempFile();
+    const { state, writer } = stateWithFile(file);
+    const delivery = new MessageDelivery(state, () => Promise.reject(new Error("no webhook expected: nobody owns the number")));
+    const texts = MAX_PHONE_MESSAGES + 20;
+    for (let n = 0; n < texts; n++) await delivery.receive("+12125550142", "+14155550199", `text ${n}`);
+    await writer.flush();
+
+    const inbox = state.phones.get("+12125550142")?.messages ?? [];
+    expect(inbox).toHaveLength(MAX_PHONE_MESSAGES);
+    expect(inbox[0]?.body).toBe(`text ${texts - MAX_PHONE_MESSAGES}`);
+    expect(inbox.at(-1)?.body).toBe(`text ${texts - 1}`);
+    const saved = readStateFile(file)?.phones.find((phone) => phone.number === "+12125550142");
+    expect(saved?.messages.map((message) => message.body)).toEqual(inbox.map((message) => message.body));
+  });
+
+  it("trims a longer inbox saved by an earlier version when it reads the file back", () => {
+    const file = tempFile();
+    stateWithFile(file); // creates the directory
+    const messages = Array.from({ length: MAX_PHONE_MESSAGES + 5 }, (_, n) => ({
+      sid: `SM${String(n).padStart(32, "0")}`,
+      direction: "received",
+      peer: "+14155550100",
+      body: `text ${n}`,
+      at: clock.now().toISOString(),
+      status: "delivered",
+    }));
+    const phone = { number: "+12125550142", messages, voice: { answer: "answer" }, failWith: null };
+    writeFileSync(file, JSON.stringify({ version: 1, accountSid: ACCOUNT, numbers: [], messages: [], blocked: [], phones: [phone] }));
+
+    const inbox = stateWithFile(file).state.phones.get("+12125550142")?.messages ?? [];
+    expect(inbox).toHaveLength(MAX_PHONE_MESSAGES);
+    expect(inbox[0]?.body).toBe("text 5");
   });
 
   it("refuses a file it cannot read back, naming it", () => {

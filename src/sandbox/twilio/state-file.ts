@@ -1,12 +1,14 @@
 /**
  * The sandbox's memory across restarts: one JSON file of its own (never the
  * product's database), read at start and rewritten after changes. A write
- * goes to a temporary file that is then renamed over the old one, so a crash
- * mid-write leaves the previous state, never half a file. Changes made in the
- * same tick, or while a write is under way, are saved together.
+ * goes to a temporary file, flushed to disk, that is then renamed over the old
+ * one, so a crash mid-write leaves the previous state, never half a file.
+ * Changes made in the same tick, or while a write is under way, are saved
+ * together.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { SandboxSnapshot } from "./state.js";
@@ -128,8 +130,23 @@ export class StateFileWriter {
   }
 
   private async write(text: string): Promise<void> {
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, text);
-    await rename(temporary, this.file);
+    // Random, not the pid: every container's process is pid 1, and the sandbox
+    // inside `npm run dev` and a standalone one default to the same file.
+    const temporary = `${this.file}.${randomBytes(8).toString("hex")}.tmp`;
+    try {
+      const handle = await open(temporary, "wx");
+      try {
+        await handle.writeFile(text);
+        // On disk before the rename: otherwise a power cut can leave the new
+        // name pointing at an empty file.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.file);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
   }
 }

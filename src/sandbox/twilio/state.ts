@@ -80,6 +80,13 @@ export interface SandboxSnapshot {
  */
 export const MAX_MESSAGES = 10_000;
 
+/**
+ * Messages kept in each simulated phone's inbox (oldest dropped first): the
+ * inboxes are saved too, so without their own cap they would grow the state
+ * file past MAX_MESSAGES. A phone's page shows its recent conversation only.
+ */
+export const MAX_PHONE_MESSAGES = 500;
+
 export class SandboxState {
   readonly numbers = new Map<string, OwnedNumber>();
   readonly phones = new Map<string, SimulatedPhone>();
@@ -160,6 +167,12 @@ export class SandboxState {
     this.changed();
   }
 
+  /** Adds to a phone's inbox, dropping its oldest beyond MAX_PHONE_MESSAGES. The caller reports the change. */
+  addPhoneMessage(phone: SimulatedPhone, message: PhoneMessage): void {
+    phone.messages.push(message);
+    trimToNewest(phone.messages, MAX_PHONE_MESSAGES);
+  }
+
   log(kind: string, detail: Record<string, unknown>): void {
     this.events.push({ at: this.clock.now(), kind, detail });
     if (this.events.length > 2000) this.events.splice(0, this.events.length - 2000);
@@ -183,6 +196,14 @@ export class SandboxState {
     for (const number of snapshot.numbers) this.numbers.set(number.phoneNumber, number);
     for (const message of snapshot.messages) this.messages.set(message.sid, message);
     for (const pair of snapshot.blocked) this.blocked.add(pair);
-    for (const phone of snapshot.phones) this.phones.set(phone.number, phone);
+    for (const phone of snapshot.phones) {
+      // A file saved before inboxes were capped may hold more.
+      trimToNewest(phone.messages, MAX_PHONE_MESSAGES);
+      this.phones.set(phone.number, phone);
+    }
   }
+}
+
+function trimToNewest(items: unknown[], max: number): void {
+  if (items.length > max) items.splice(0, items.length - max);
 }
