@@ -14,7 +14,7 @@ export const OUTBOX_CHANNEL = "expertline_outbox";
 export interface OutboxWakeup {
   /** Resolves at the next notification for our schema, or after `ms`; true when woken. */
   wait(ms: number): Promise<boolean>;
-  /** Whether the LISTEN connection is up (the relay polls more often when it is not). */
+  /** Whether notifications arrive (the relay polls more often when they do not). */
   readonly listening: boolean;
   close(): Promise<void>;
 }
@@ -48,13 +48,19 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
       const { rows } = await next.query<{ schema: string }>("SELECT current_schema() AS schema");
       const schema = rows[0]?.schema;
       next.on("notification", (message) => {
-        if (message.channel === OUTBOX_CHANNEL && message.payload === schema) wake();
+        if (message.channel !== OUTBOX_CHANNEL || message.payload !== schema) return;
+        // Counted as listening only once a notification really arrived: behind a pooler in
+        // transaction mode, LISTEN "succeeds" on one server connection and hears nothing,
+        // and the relay must then keep its quick poll.
+        if (client === next) listening = true;
+        wake();
       });
       await next.query(`LISTEN ${OUTBOX_CHANNEL}`);
       if (closed) return void (await next.end());
       client = next;
-      listening = true;
-      wake(); // anything committed while we were not listening
+      // Our own notification proves the channel works (it also wakes the relay for
+      // anything committed while we were not listening).
+      await next.query("SELECT pg_notify($1, $2)", [OUTBOX_CHANNEL, schema]);
     } catch (error) {
       logger.warn({ err: error }, "outbox listener could not connect; polling until it can");
       drop(next);
@@ -62,8 +68,10 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
   };
 
   const drop = (which: pg.Client) => {
-    if (client === which) client = null;
-    listening = client !== null;
+    if (client === which) {
+      client = null;
+      listening = false;
+    }
     which.removeAllListeners("notification");
     void which.end().catch(() => {});
     if (!closed && !retry && client === null) {
