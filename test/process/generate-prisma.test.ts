@@ -5,7 +5,7 @@
  * copy of the project that has no generated client.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,27 @@ function projectWithoutClient(nodeModules: string = path.join(root, "node_module
 
 const client = (dir: string) => path.join(dir, "src/generated/prisma/client.ts");
 
+/**
+ * The installed node_modules as `npm ci` would leave them after a Prisma
+ * upgrade: every package linked, but prisma's package.json says `version`.
+ * Only the version changes; the CLI that runs is still the installed one.
+ */
+function modulesWithPrisma(version: string): string {
+  const installed = path.join(root, "node_modules");
+  const modules = mkdtempSync(path.join(tmpdir(), "expertline-nm-"));
+  copies.push(modules);
+  for (const entry of readdirSync(installed)) {
+    if (entry !== "prisma") symlinkSync(path.join(installed, entry), path.join(modules, entry));
+  }
+  mkdirSync(path.join(modules, "prisma"));
+  for (const entry of readdirSync(path.join(installed, "prisma"))) {
+    if (entry !== "package.json") symlinkSync(path.join(installed, "prisma", entry), path.join(modules, "prisma", entry));
+  }
+  const manifest = JSON.parse(readFileSync(path.join(installed, "prisma/package.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(path.join(modules, "prisma/package.json"), JSON.stringify({ ...manifest, version }));
+  return modules;
+}
+
 async function npmRun(dir: string, args: string[]): Promise<string> {
   const { stdout } = await run("npm", ["run", "--silent", ...args], {
     cwd: dir,
@@ -52,20 +73,22 @@ describe("the Prisma client on a fresh clone", () => {
     expect(existsSync(client(dir))).toBe(true);
   }, 60_000);
 
-  it("npm ci generates it (postinstall), and regenerates only when the schema is newer", async () => {
+  // Decided by content and versions, never by mtimes: no clock is involved.
+  it("npm ci generates it (postinstall), and regenerates only when the schema or the installed Prisma changed", async () => {
     const dir = projectWithoutClient();
     expect(await npmRun(dir, ["postinstall"])).toContain("generating the Prisma client");
     expect(existsSync(client(dir))).toBe(true);
-
     expect(await npmRun(dir, ["postinstall"])).toBe("");
 
-    // The schema edited after the client was generated: age the client rather than
-    // date the schema in the future, so that "newer than the schema" is reachable now.
-    const schemaMtime = statSync(path.join(dir, "prisma/schema.prisma")).mtimeMs;
-    const earlier = new Date(schemaMtime - 60_000);
-    utimesSync(client(dir), earlier, earlier);
+    appendFileSync(path.join(dir, "prisma/schema.prisma"), "\n// edited after the client was generated\n");
     expect(await npmRun(dir, ["postinstall"])).toContain("generating the Prisma client");
-    expect(statSync(client(dir)).mtimeMs).toBeGreaterThan(schemaMtime);
+    expect(await npmRun(dir, ["postinstall"])).toBe("");
+
+    // `npm ci` after a Prisma upgrade: the schema is as it was, the client is not current.
+    rmSync(path.join(dir, "node_modules"));
+    symlinkSync(modulesWithPrisma("99.0.0-upgraded"), path.join(dir, "node_modules"));
+    expect(await npmRun(dir, ["postinstall"])).toContain("generating the Prisma client");
+    expect(await npmRun(dir, ["postinstall"])).toBe("");
   }, 60_000);
 
   it("a production install without the prisma CLI is not broken by the postinstall", async () => {
