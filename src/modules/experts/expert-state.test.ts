@@ -10,6 +10,9 @@ describe("nextExpertStatus", () => {
     [{ status: "active", phoneVerified: true }, "suspend", "suspended"],
     [{ status: "suspended", phoneVerified: true }, "reinstate", "active"],
     [{ status: "suspended", phoneVerified: false }, "reinstate", "invited"],
+    [{ status: "active", phoneVerified: true }, "phone_changed", "invited"],
+    [{ status: "invited", phoneVerified: false }, "phone_changed", "invited"],
+    [{ status: "suspended", phoneVerified: true }, "phone_changed", "suspended"],
   ] as const)("%o + %s -> %s", (state, event, expected) => {
     expect(nextExpertStatus(state, event)).toBe(expected);
   });

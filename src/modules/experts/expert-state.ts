@@ -3,6 +3,7 @@
  *
  *   status:   invited --(phone verified by SMS)--> active <--> suspended
  *             invited --(suspend)--> suspended --(reinstate)--> invited (if never verified)
+ *             active --(phone changed)--> invited; invited and suspended stay as they are
  *   vetting:  pending --> approved | rejected   (an admin decides once)
  *
  * Only active + approved + not paused experts receive offers.
@@ -10,7 +11,7 @@
 import type { ExpertStatus, VettingStatus } from "../../generated/prisma/enums.js";
 import { conflict, DomainError } from "../../lib/problems.js";
 
-export type ExpertEvent = "phone_verified" | "suspend" | "reinstate";
+export type ExpertEvent = "phone_verified" | "phone_changed" | "suspend" | "reinstate";
 
 export interface ExpertState {
   status: ExpertStatus;
@@ -24,6 +25,10 @@ export function nextExpertStatus(state: ExpertState, event: ExpertEvent): Expert
       if (state.status === "invited") return "active";
       if (state.status === "active") return "active"; // a repeated YES changes nothing
       throw conflict("expert-suspended", "A suspended expert cannot rejoin by SMS; reinstate them first");
+    case "phone_changed":
+      // The new number is unverified. A suspension outlasts it: reinstating an
+      // unverified expert makes them invited again.
+      return state.status === "active" ? "invited" : state.status;
     case "suspend":
       if (state.status === "suspended") throw conflict("already-suspended", "The expert is already suspended");
       return "suspended";

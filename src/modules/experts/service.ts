@@ -63,8 +63,10 @@ function expertColumns(input: UpdateExpert) {
 /**
  * The one writer of an expert's life-cycle status, for every caller (REST,
  * admin, SMS keywords): the pure `nextExpertStatus` decides, this applies it
- * with the timestamps that go with it. An expert who returns to `invited`
- * (reinstated, never verified) gets a new invite in the same transaction.
+ * with the timestamps that go with it. An expert who is (again) invited
+ * gets a new invite in the same transaction: on returning to `invited`
+ * (reinstated, never verified), and on a new phone number while invited.
+ * A suspended expert gets none; reinstatement invites the unverified number.
  * The caller holds the expert's row lock in `tx`, so moves cannot interleave.
  */
 export async function applyExpertEvent(
@@ -72,7 +74,7 @@ export async function applyExpertEvent(
   { expert, event, now }: { expert: Expert; event: ExpertEvent; now: Date },
 ): Promise<ExpertRow> {
   const status = nextExpertStatus({ status: expert.status, phoneVerified: expert.phoneVerifiedAt !== null }, event);
-  const invite = status === "invited" && expert.status !== "invited";
+  const invite = status === "invited" && (expert.status !== "invited" || event === "phone_changed");
   const updated = await tx.expert.update({
     where: { id: expert.id },
     data: {
@@ -80,12 +82,26 @@ export async function applyExpertEvent(
       ...(event === "suspend" ? { suspendedAt: now } : {}),
       ...(event === "reinstate" ? { suspendedAt: null } : {}),
       ...(event === "phone_verified" && !expert.phoneVerifiedAt ? { phoneVerifiedAt: now } : {}),
+      ...(event === "phone_changed" ? { phoneVerifiedAt: null } : {}),
       ...(invite ? { inviteCount: { increment: 1 } } : {}),
     },
     include: withSkills,
   });
   if (invite) await enqueueExpertInvite(tx, updated);
   return updated;
+}
+
+/**
+ * Takes the expert's row lock in `tx` and reads the row as it is once
+ * locked: what was read before the lock may already be stale (an admin
+ * suspended them, they replied YES).
+ */
+async function lockExpert(tx: Prisma.TransactionClient, where: { id: string; shopId?: string }): Promise<Expert> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Expert" WHERE id = ${where.id}::uuid FOR UPDATE`;
+  const expert = locked.length > 0 ? await tx.expert.findFirst({ where }) : null;
+  if (!expert) throw notFound("Expert");
+  return expert;
 }
 
 /**
@@ -119,10 +135,7 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
   /** Applies a life-cycle event under a row lock, so concurrent moves cannot interleave. */
   async function transition(where: { id: string; shopId?: string }, event: ExpertEvent) {
     return prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id FROM "Expert" WHERE id = ${where.id}::uuid FOR UPDATE`;
-      const expert = locked.length > 0 ? await tx.expert.findFirst({ where }) : null;
-      if (!expert) throw notFound("Expert");
+      const expert = await lockExpert(tx, where);
       return applyExpertEvent(tx, { expert, event, now: clock.now() });
     });
   }
@@ -178,16 +191,14 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
 
     /**
      * A new phone number must be verified again: the expert goes back to
-     * invited (a suspended expert stays suspended) until they reply YES.
+     * invited and the new number is invited (a suspended expert stays
+     * suspended, and is invited when reinstated). Under the row lock, so a
+     * suspension or a YES committed meanwhile is seen, not overwritten.
      */
     async updateExpert(shopId: string, id: string, input: UpdateExpert) {
       try {
         const expert = await prisma.$transaction(async (tx) => {
-          const existing = await tx.expert.findFirst({ where: { id, shopId } });
-          if (!existing) throw notFound("Expert");
-          const phoneChanged = input.phone !== undefined && input.phone !== existing.phone;
-          // The new number gets its own invite (a suspended expert gets one when reinstated).
-          const invite = phoneChanged && existing.status !== "suspended";
+          const existing = await lockExpert(tx, { id, shopId });
           if (input.skills) {
             await registerTags(tx, shopId, input.skills.map((skill) => skill.tag));
           }
@@ -195,16 +206,12 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
             where: { id },
             data: {
               ...expertColumns(input),
-              ...(phoneChanged
-                ? { phoneVerifiedAt: null, ...(existing.status === "active" ? { status: "invited" as const } : {}) }
-                : {}),
-              ...(invite ? { inviteCount: { increment: 1 } } : {}),
               ...(input.skills ? { skills: { deleteMany: {}, create: input.skills } } : {}),
             },
             include: withSkills,
           });
-          if (invite) await enqueueExpertInvite(tx, updated);
-          return updated;
+          const phoneChanged = updated.phone !== existing.phone;
+          return phoneChanged ? applyExpertEvent(tx, { expert: updated, event: "phone_changed", now: clock.now() }) : updated;
         });
         return toExpertView(expert);
       } catch (error) {
