@@ -3,32 +3,19 @@
  * own helper), forgeries rejected before any side effect, replays answered
  * the same way with no second effect, status never moving backwards.
  */
-import twilio from "twilio";
 import { beforeAll, describe, expect, it } from "vitest";
 import { webhookUrls } from "../../src/modules/telephony/numbers.js";
 import { testConfig } from "../helpers/config.js";
 import { adminHeaders } from "../helpers/factories.js";
+import { signedTwilioWebhook as signed } from "../helpers/signed-webhook.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
 
 const ctx = useTelephonyContext();
-const { TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL } = testConfig();
+const { PUBLIC_BASE_URL } = testConfig();
 const LINE = "+14155550150";
 const DAN = "+13125550142";
 let shopId: string;
 let shopHeaders: { authorization: string };
-
-function signed(path: string, params: Record<string, string>, options: { url?: string; token?: string } = {}) {
-  const url = options.url ?? `${PUBLIC_BASE_URL}${path}`;
-  return {
-    method: "POST" as const,
-    url: path,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "x-twilio-signature": twilio.getExpectedTwilioSignature(options.token ?? TWILIO_AUTH_TOKEN, url, params),
-    },
-    payload: new URLSearchParams(params).toString(),
-  };
-}
 
 const sms = (sid: string, body: string) => ({ MessageSid: sid, SmsSid: sid, AccountSid: "AC" + "0".repeat(32), From: DAN, To: LINE, Body: body, NumMedia: "0" });
 

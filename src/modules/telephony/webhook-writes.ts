@@ -15,6 +15,20 @@ import { uuidv7 } from "../../lib/ids.js";
 
 type Sql = Pick<pg.Pool, "query">;
 
+/**
+ * The CTE every statement here starts with: the dedupe receipt, id in $1, key
+ * built by `keySql` from the statement's own parameters. Its RETURNING row
+ * exists only for a first delivery; every effect reads FROM it.
+ */
+function receiptCte(keySql: string): string {
+  return `receipt AS (
+        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
+        VALUES ($1, 'twilio', ${keySql})
+        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
+        RETURNING 1
+      )`;
+}
+
 export interface InboundSms {
   messageSid: string;
   from: string;
@@ -26,6 +40,22 @@ export interface InboundSms {
   jobIdPrefix: string;
 }
 
+const RECORD_INBOUND_SMS = `
+  WITH ${receiptCte("'sms:' || $2::text")}, message AS (
+    INSERT INTO "Message" ("id", "shopId", "direction", "purpose", "from", "to", "body", "status", "twilioSid", "updatedAt")
+    SELECT $3, (SELECT "shopId" FROM "PhoneNumber" WHERE "e164" = $5::text), 'inbound', 'inbound', $4, $5::text, $6, 'received', $2::text, now()
+    FROM receipt
+    -- The receipt is the dedupe; a message with this SID already stored (receipts purged) is also a replay.
+    ON CONFLICT ("twilioSid") DO NOTHING
+    RETURNING "id"
+  ), outbox AS (
+    INSERT INTO "OutboxEvent" ("id", "topic", "payload", "jobId")
+    SELECT $7, $8, jsonb_build_object('messageId', message."id"), $9::text || message."id"::text
+    FROM message
+    ON CONFLICT ("jobId") DO NOTHING
+  )
+  SELECT "id" FROM message`;
+
 /**
  * Receipt + inbound Message + OutboxEvent for the job that handles it.
  * The outbox insert fires the relay's wake-up (a trigger's NOTIFY, sent at commit).
@@ -35,26 +65,7 @@ export async function recordInboundSms(sql: Sql, sms: InboundSms): Promise<strin
   const messageId = uuidv7();
   const { rows } = await sql.query<{ id: string }>({
     name: "record-inbound-sms",
-    text: `
-      WITH receipt AS (
-        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
-        VALUES ($1, 'twilio', 'sms:' || $2::text)
-        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
-        RETURNING 1
-      ), message AS (
-        INSERT INTO "Message" ("id", "shopId", "direction", "purpose", "from", "to", "body", "status", "twilioSid", "updatedAt")
-        SELECT $3, (SELECT "shopId" FROM "PhoneNumber" WHERE "e164" = $5::text), 'inbound', 'inbound', $4, $5::text, $6, 'received', $2::text, now()
-        FROM receipt
-        -- The receipt is the dedupe; a message with this SID already stored (receipts purged) is also a replay.
-        ON CONFLICT ("twilioSid") DO NOTHING
-        RETURNING "id"
-      ), outbox AS (
-        INSERT INTO "OutboxEvent" ("id", "topic", "payload", "jobId")
-        SELECT $7, $8, jsonb_build_object('messageId', message."id"), $9::text || message."id"::text
-        FROM message
-        ON CONFLICT ("jobId") DO NOTHING
-      )
-      SELECT "id" FROM message`,
+    text: RECORD_INBOUND_SMS,
     values: [uuidv7(), sms.messageSid, messageId, sms.from, sms.to, sms.body, uuidv7(), sms.topic, sms.jobIdPrefix],
   });
   return rows[0]?.id ?? null;
@@ -73,30 +84,27 @@ export interface MessageStatusUpdate {
   ourId: string | undefined;
 }
 
+const RECORD_MESSAGE_STATUS = `
+  WITH ${receiptCte("'message-status:' || $2::text || ':' || $3::text")}, updated AS (
+    UPDATE "Message"
+    SET "status" = $4::"MessageStatus", "twilioSid" = $2::text, "errorCode" = COALESCE($5::int, "errorCode"), "updatedAt" = now(),
+        -- A row moved into sending by a callback (its send job's claim was cleared by a retryable
+        -- error, yet Twilio had it) gets a claim time, so the stuck-SMS sweep can still settle it.
+        "sendingClaimedAt" = CASE WHEN $4::"MessageStatus" = 'sending' THEN COALESCE("sendingClaimedAt", now()) ELSE "sendingClaimedAt" END
+    WHERE EXISTS (SELECT 1 FROM receipt)
+      AND $4::"MessageStatus" IS NOT NULL
+      AND ("twilioSid" = $2::text OR ("id" = $6::uuid AND "twilioSid" IS NULL))
+      AND "direction" = 'outbound'
+      AND "status" = ANY($7::"MessageStatus"[])
+    RETURNING 1
+  )
+  SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT count(*) FROM updated) AS updated`;
+
 /** Receipt + forward-only status update of an outbound message. Returns how many messages changed (0 or 1). */
 export async function recordMessageStatus(sql: Sql, update: MessageStatusUpdate): Promise<{ fresh: boolean; updated: number }> {
   const { rows } = await sql.query<{ fresh: boolean; updated: string }>({
     name: "record-message-status",
-    text: `
-      WITH receipt AS (
-        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
-        VALUES ($1, 'twilio', 'message-status:' || $2::text || ':' || $3::text)
-        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
-        RETURNING 1
-      ), updated AS (
-        UPDATE "Message"
-        SET "status" = $4::"MessageStatus", "twilioSid" = $2::text, "errorCode" = COALESCE($5::int, "errorCode"), "updatedAt" = now(),
-            -- A row moved into sending by a callback (its send job's claim was cleared by a retryable
-            -- error, yet Twilio had it) gets a claim time, so the stuck-SMS sweep can still settle it.
-            "sendingClaimedAt" = CASE WHEN $4::"MessageStatus" = 'sending' THEN COALESCE("sendingClaimedAt", now()) ELSE "sendingClaimedAt" END
-        WHERE EXISTS (SELECT 1 FROM receipt)
-          AND $4::"MessageStatus" IS NOT NULL
-          AND ("twilioSid" = $2::text OR ("id" = $6::uuid AND "twilioSid" IS NULL))
-          AND "direction" = 'outbound'
-          AND "status" = ANY($7::"MessageStatus"[])
-        RETURNING 1
-      )
-      SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT count(*) FROM updated) AS updated`,
+    text: RECORD_MESSAGE_STATUS,
     values: [uuidv7(), update.messageSid, update.twilioStatus, update.status, update.errorCode ?? null, update.ourId ?? null, update.replaces],
   });
   const row = rows[0];
@@ -115,6 +123,35 @@ export interface CallStatusUpdate {
   now: Date;
 }
 
+const RECORD_CALL_STATUS = `
+  WITH ${receiptCte("'call-status:' || $2::text || ':' || $3::text")}, upserted AS (
+    -- One upsert, not UPDATE-else-INSERT: a row being inserted right now (placeCall, the voice
+    -- webhook) is invisible to an UPDATE, and a skipped INSERT would lose this status for good
+    -- (its receipt commits, so Twilio's retry is a replay). ON CONFLICT waits for that insert
+    -- and updates the committed row.
+    INSERT INTO "Call" AS c ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "startedAt", "endedAt", "updatedAt")
+    SELECT $9, $2::text,
+           CASE WHEN EXISTS (SELECT 1 FROM "PhoneNumber" WHERE "e164" = $10::text) THEN 'outbound'::"Direction" ELSE 'inbound'::"Direction" END,
+           $10::text, $11, $4::"CallStatus", $7::int,
+           CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz
+                WHEN $6::boolean AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int) END,
+           CASE WHEN $6::boolean THEN $5::timestamptz END,
+           now()
+    FROM receipt
+    WHERE $4::"CallStatus" IS NOT NULL
+    ON CONFLICT ("twilioSid") DO UPDATE
+    SET "status" = EXCLUDED."status",
+        "startedAt" = CASE WHEN EXCLUDED."status" = 'in_progress' THEN $5::timestamptz
+                           -- "answered" can arrive after "completed" (and is then ignored): date it from the length
+                           WHEN $6::boolean AND c."startedAt" IS NULL AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int)
+                           ELSE c."startedAt" END,
+        "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE c."endedAt" END,
+        "durationSeconds" = COALESCE($7::int, c."durationSeconds"),
+        "updatedAt" = now()
+    WHERE c."status" = ANY($8::"CallStatus"[])
+  )
+  SELECT EXISTS (SELECT 1 FROM receipt) AS fresh`;
+
 /**
  * Receipt + forward-only status update of a call, or the call's row when this
  * is the first we hear of it (a callback can beat the code that placed it):
@@ -123,39 +160,7 @@ export interface CallStatusUpdate {
 export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Promise<{ fresh: boolean }> {
   const { rows } = await sql.query<{ fresh: boolean }>({
     name: "record-call-status",
-    text: `
-      WITH receipt AS (
-        INSERT INTO "WebhookReceipt" ("id", "provider", "dedupeKey")
-        VALUES ($1, 'twilio', 'call-status:' || $2::text || ':' || $3::text)
-        ON CONFLICT ("provider", "dedupeKey") DO NOTHING
-        RETURNING 1
-      ), upserted AS (
-        -- One upsert, not UPDATE-else-INSERT: a row being inserted right now (placeCall, the voice
-        -- webhook) is invisible to an UPDATE, and a skipped INSERT would lose this status for good
-        -- (its receipt commits, so Twilio's retry is a replay). ON CONFLICT waits for that insert
-        -- and updates the committed row.
-        INSERT INTO "Call" AS c ("id", "twilioSid", "direction", "from", "to", "status", "durationSeconds", "startedAt", "endedAt", "updatedAt")
-        SELECT $9, $2::text,
-               CASE WHEN EXISTS (SELECT 1 FROM "PhoneNumber" WHERE "e164" = $10::text) THEN 'outbound'::"Direction" ELSE 'inbound'::"Direction" END,
-               $10::text, $11, $4::"CallStatus", $7::int,
-               CASE WHEN $4::"CallStatus" = 'in_progress' THEN $5::timestamptz
-                    WHEN $6::boolean AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int) END,
-               CASE WHEN $6::boolean THEN $5::timestamptz END,
-               now()
-        FROM receipt
-        WHERE $4::"CallStatus" IS NOT NULL
-        ON CONFLICT ("twilioSid") DO UPDATE
-        SET "status" = EXCLUDED."status",
-            "startedAt" = CASE WHEN EXCLUDED."status" = 'in_progress' THEN $5::timestamptz
-                               -- "answered" can arrive after "completed" (and is then ignored): date it from the length
-                               WHEN $6::boolean AND c."startedAt" IS NULL AND $7::int > 0 THEN $5::timestamptz - make_interval(secs => $7::int)
-                               ELSE c."startedAt" END,
-            "endedAt" = CASE WHEN $6::boolean THEN $5::timestamptz ELSE c."endedAt" END,
-            "durationSeconds" = COALESCE($7::int, c."durationSeconds"),
-            "updatedAt" = now()
-        WHERE c."status" = ANY($8::"CallStatus"[])
-      )
-      SELECT EXISTS (SELECT 1 FROM receipt) AS fresh`,
+    text: RECORD_CALL_STATUS,
     values: [
       uuidv7(),
       update.callSid,
