@@ -14,7 +14,10 @@ say() { printf '[services] %s\n' "$*"; }
 # host and port from a URL like scheme://user:pass@host:port/db
 host_of() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; echo "${rest%%:*}"; }
 port_of() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; [[ "$rest" == *:* ]] && echo "${rest##*:}" || echo "$2"; }
-answers() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+# Host and port go in as arguments, never into the command text: a URL's host
+# is the user's input, and "$(...)" in it would run.
+# shellcheck disable=SC2016
+answers() { timeout 2 bash -c 'exec 3<>/dev/tcp/$1/$2' _ "$1" "$2" 2>/dev/null; }
 is_local() { [[ "$1" == "127.0.0.1" || "$1" == "localhost" || "$1" == "::1" ]]; }
 wait_for() {
   local name=$1 host=$2 port=$3
@@ -56,30 +59,35 @@ ensure_role() {
   user=$(url_part "$DATABASE_URL" user); password=$(url_part "$DATABASE_URL" password)
   [[ -n "$user" && "$user" != "postgres" ]] || return 0
   local exists
-  if ! exists=$(as_superuser "$host" "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname = $(sql_literal "$user")"); then
+  if ! exists=$(as_superuser "$host" "$port" -tA <<<"SELECT 1 FROM pg_roles WHERE rolname = $(sql_literal "$user")"); then
     say "cannot reach PostgreSQL as its superuser to check the role '$user'; assuming it exists"
     return 0
   fi
   [[ "$exists" == "1" ]] && return 0
   say "creating the database role '$user'"
-  as_superuser "$host" "$port" -qc "CREATE ROLE $(sql_ident "$user") LOGIN CREATEDB PASSWORD $(sql_literal "$password")" >/dev/null
+  as_superuser "$host" "$port" -q <<<"CREATE ROLE $(sql_ident "$user") LOGIN CREATEDB PASSWORD $(sql_literal "$password")" >/dev/null
 }
 
-# psql as the `postgres` superuser: over TCP with trust auth, or over the local
-# socket as the postgres OS user when we are root.
+# psql as the `postgres` superuser, running the SQL on stdin: over TCP with trust
+# auth, or over the local socket as the postgres OS user when we are root. The
+# SQL goes on stdin, not -c: a command line is visible to every user in `ps`,
+# and CREATE ROLE carries the password.
 as_superuser() {
-  local host=$1 port=$2; shift 2
-  if psql -X -h "$host" -p "$port" -U postgres -d postgres -w -v ON_ERROR_STOP=1 "$@" 2>/dev/null; then return 0; fi
+  local host=$1 port=$2 sql; shift 2
+  sql=$(cat)
+  if psql -X -h "$host" -p "$port" -U postgres -d postgres -w -v ON_ERROR_STOP=1 "$@" <<<"$sql" 2>/dev/null; then return 0; fi
   if [[ $(id -u) -eq 0 ]] && command -v runuser >/dev/null && id postgres >/dev/null 2>&1; then
-    runuser -u postgres -- psql -X -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"
+    runuser -u postgres -- psql -X -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@" <<<"$sql"
     return
   fi
   return 1
 }
 
-# user or password of a postgresql:// URL, percent-decoded (node is installed by now).
+# user or password of a postgresql:// URL, percent-decoded (node is installed by
+# now). The URL goes in through the environment, not the command line, which
+# `ps` shows to every user.
 url_part() {
-  node -e 'const u = new URL(process.argv[1]); process.stdout.write(decodeURIComponent(process.argv[2] === "user" ? u.username : u.password))' "$1" "$2"
+  PARSED_URL=$1 node -e 'const u = new URL(process.env.PARSED_URL); process.stdout.write(decodeURIComponent(process.argv[1] === "user" ? u.username : u.password))' "$2"
 }
 sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
 sql_ident() { printf '"%s"' "${1//\"/\"\"}"; }

@@ -4,8 +4,11 @@
  * new machine has only `postgres`, and `npm test` passes the tests' URL, not
  * the dev default (issue 6 §1).
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -32,6 +35,21 @@ url.username = role;
 url.password = encodeURIComponent(password);
 url.pathname = "/postgres";
 
+/**
+ * A PATH whose psql and node write their command lines (what `ps` shows every
+ * user) to `log`, then run the real ones.
+ */
+function pathRecordingCommandLines(log: string): string {
+  const shims = mkdtempSync(path.join(tmpdir(), "expertline-shims-"));
+  for (const command of ["psql", "node"]) {
+    const real = execFileSync("bash", ["-c", `command -v ${command}`], { encoding: "utf8" }).trim();
+    const shim = path.join(shims, command);
+    writeFileSync(shim, `#!/usr/bin/env bash\nprintf '%s %s\\n' ${command} "$*" >> ${JSON.stringify(log)}\nexec ${JSON.stringify(real)} "$@"\n`);
+    chmodSync(shim, 0o755);
+  }
+  return `${shims}:${process.env.PATH ?? ""}`;
+}
+
 afterAll(async () => {
   const admin = superuser();
   await admin.connect();
@@ -50,11 +68,18 @@ describe("scripts/ensure-services.sh", () => {
       const before = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
       expect(before.rowCount).toBe(0);
 
+      const commandLines = path.join(mkdtempSync(path.join(tmpdir(), "expertline-argv-")), "command-lines");
       const { stdout } = await run("bash", ["scripts/ensure-services.sh"], {
         cwd: root,
-        env: { PATH: process.env.PATH ?? "", DATABASE_URL: url.href, REDIS_URL: config.REDIS_URL },
+        env: { PATH: pathRecordingCommandLines(commandLines), DATABASE_URL: url.href, REDIS_URL: config.REDIS_URL },
       });
       expect(stdout).toContain(`creating the database role '${role}'`);
+      // The password reached PostgreSQL, but through no command line.
+      const seen = readFileSync(commandLines, "utf8");
+      expect(seen).toMatch(/^psql /m);
+      expect(seen).toMatch(/^node /m);
+      expect(seen).not.toContain("p@ss");
+      expect(seen).not.toContain(encodeURIComponent(password));
 
       const { rows } = await admin.query<{ rolcanlogin: boolean; rolcreatedb: boolean; has_password: boolean }>(
         "SELECT rolcanlogin, rolcreatedb, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname = $1",
@@ -81,5 +106,16 @@ describe("scripts/ensure-services.sh", () => {
       env: { PATH: process.env.PATH ?? "", DATABASE_URL: url.href, REDIS_URL: config.REDIS_URL },
     });
     expect(again.stdout).not.toContain("creating the database role");
+  });
+
+  // The host is pasted into nothing that a shell evaluates: "$(...)" in it stays text.
+  it.each([
+    ["DATABASE_URL", { DATABASE_URL: "postgresql://someone:secret@$(touch pwned):5432/expertline", REDIS_URL: config.REDIS_URL }],
+    ["REDIS_URL", { DATABASE_URL: config.DATABASE_URL, REDIS_URL: "redis://$(touch pwned):6379" }],
+  ])("runs no command hidden in the host of %s", async (name, urls) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), "expertline-host-"));
+    const attempt = run("bash", [path.join(root, "scripts/ensure-services.sh")], { cwd, env: { PATH: process.env.PATH ?? "", ...urls } });
+    await expect(attempt).rejects.toMatchObject({ stdout: expect.stringContaining("$(touch pwned)") });
+    expect(existsSync(path.join(cwd, "pwned")), name).toBe(false);
   });
 });
