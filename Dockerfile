@@ -1,6 +1,7 @@
 # expertline image: one image for the api (default CMD: node dist/server.js),
 # the worker (node dist/worker.js), the Twilio sandbox for local stacks
-# (node dist/sandbox.js; it refuses NODE_ENV=production) and the one-shot tools
+# (node dist/sandbox.js; it refuses NODE_ENV=production, and an unset
+# TWILIO_API_BASE_URL, i.e. real Twilio) and the one-shot tools
 # (node dist/cli/migrate.js, node dist/cli/seed.js).
 #
 #   docker build -t expertline .
