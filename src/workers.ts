@@ -12,11 +12,12 @@ export interface RunningWorkers {
 }
 
 /**
- * How often an idle relay looks for new outbox rows. Committed inserts wake it
- * at once (LISTEN/NOTIFY); the poll only catches what a notification missed,
- * so it is slow while the listener is up and quick while it is not.
+ * How often an idle relay looks for new outbox rows. While it sleeps, committed
+ * inserts wake it at once (LISTEN/NOTIFY); the poll only catches what a
+ * notification missed, so it is slow while notifications are due, quick while the
+ * listener is down, and quicker still while an insert is committing.
  */
-const RELAY_POLL_MS = { listening: 1_000, deaf: 100 } as const;
+const RELAY_POLL_MS = { listening: 1_000, deaf: 100, busy: 10 } as const;
 
 /** Starts the outbox relay and every queue's runner; exported so dev and tests can run them in-process. */
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
@@ -53,7 +54,24 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
         await new Promise((resolve) => setTimeout(resolve, RELAY_POLL_MS.deaf));
         continue;
       }
-      await wakeup.wait(wakeup.listening ? RELAY_POLL_MS.listening : RELAY_POLL_MS.deaf);
+      // Inserts notify only while a relay sleeps (announced by a lock they check).
+      const announced = await wakeup.announceSleep();
+      if (announced === "busy") {
+        await wakeup.wait(wakeup.listening ? RELAY_POLL_MS.busy : RELAY_POLL_MS.deaf);
+        continue;
+      }
+      if (announced === "another-relay-sleeps") {
+        await wakeup.wait(RELAY_POLL_MS.listening);
+        continue;
+      }
+      try {
+        // A row committed just before the announcement was not notified: look once more.
+        if ((await relay.relayOnce()) === 0) await wakeup.wait(RELAY_POLL_MS.listening);
+      } catch (error) {
+        deps.logger.warn({ err: error }, "outbox relay failed; retrying");
+      } finally {
+        await wakeup.endSleep();
+      }
     }
   })();
 

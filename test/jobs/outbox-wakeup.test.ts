@@ -1,11 +1,12 @@
 /**
  * The relay's wake-up: an OutboxEvent insert notifies at commit (the table's
- * trigger), and only the listener of the same schema wakes. `wait` answers
- * true only for a notification and false when its time runs out, so these
- * tests check what woke the listener, not how fast.
+ * trigger) only while a relay has announced that it sleeps, and only the
+ * listener of the same schema wakes. `wait` answers true only for a
+ * notification and false when its time runs out, so these tests check what
+ * woke the listener, not how fast.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { listenForOutbox, type OutboxWakeup } from "../../src/modules/outbox/outbox-wakeup.js";
 import { createTestSchema, dropTestSchema } from "../helpers/database.js";
 import { useTestContext } from "../helpers/context.js";
@@ -13,16 +14,27 @@ import { useTestContext } from "../helpers/context.js";
 const ctx = useTestContext();
 let wakeup: OutboxWakeup;
 let otherSchema: string;
+let jobs = 0;
 
 const QUIET_MS = 400;
-const event = (jobId: string) => ({ topic: "telephony/test", payload: {}, jobId });
+const event = (jobId = `job-${++jobs}`) => ({ topic: "telephony/test", payload: {}, jobId });
+
+async function listening(): Promise<OutboxWakeup> {
+  const listener = listenForOutbox(ctx().deps.sql.options, ctx().deps.logger);
+  for (let i = 0; i < 100 && !listener.listening; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(listener.listening).toBe(true);
+  await listener.wait(0); // its own test notification
+  return listener;
+}
 
 beforeAll(async () => {
-  wakeup = listenForOutbox(ctx().deps.sql.options, ctx().deps.logger);
-  for (let i = 0; i < 100 && !wakeup.listening; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(wakeup.listening).toBe(true);
-  await wakeup.wait(0); // the wake-up that catches anything committed before we listened
+  wakeup = await listening();
   otherSchema = await createTestSchema(ctx().config.DATABASE_URL, "other");
+});
+
+afterEach(async () => {
+  await wakeup.endSleep();
+  await wakeup.wait(50); // forget a notification a test left unheard
 });
 
 afterAll(async () => {
@@ -31,22 +43,60 @@ afterAll(async () => {
 });
 
 describe("outbox wake-up", () => {
-  it("a committed insert wakes the listener", async () => {
+  it("while the relay sleeps, a committed insert wakes it", async () => {
+    expect(await wakeup.announceSleep()).toBe("asleep");
     const woken = wakeup.wait(10_000);
-    await ctx().deps.prisma.outboxEvent.create({ data: event("wake-1") });
+    await ctx().deps.prisma.outboxEvent.create({ data: event() });
     expect(await woken).toBe(true);
   });
 
+  it("while no relay sleeps, inserts notify nobody: a busy relay costs the hot path no NOTIFY", async () => {
+    const woken = wakeup.wait(QUIET_MS);
+    await ctx().deps.prisma.outboxEvent.create({ data: event() });
+    expect(await woken).toBe(false);
+  });
+
   it("a notification that arrives while the relay is busy is kept for its next wait", async () => {
-    await ctx().deps.prisma.outboxEvent.create({ data: event("wake-2") });
+    expect(await wakeup.announceSleep()).toBe("asleep");
+    await ctx().deps.prisma.outboxEvent.create({ data: event() });
     expect(await wakeup.wait(10_000)).toBe(true);
   });
 
+  it("a relay cannot announce sleep while an insert is committing (that insert skipped its notification)", async () => {
+    const { config, schema } = ctx();
+    const inserting = new pg.Client({ connectionString: config.DATABASE_URL, options: `-c search_path="${schema}"` });
+    await inserting.connect();
+    try {
+      await inserting.query("BEGIN");
+      await inserting.query(`INSERT INTO "OutboxEvent" (id, topic, payload, "jobId") VALUES (gen_random_uuid(), 'telephony/test', '{}', $1)`, [`job-${++jobs}`]);
+      expect(await wakeup.announceSleep()).toBe("busy");
+      await inserting.query("COMMIT");
+      // Committed: the relay's next look finds the row, and from now on it may sleep.
+      expect(await wakeup.announceSleep()).toBe("asleep");
+    } finally {
+      await inserting.end();
+    }
+  });
+
+  it("a second relay sees that one already sleeps, and hears the same notifications", async () => {
+    const second = await listening();
+    try {
+      expect(await wakeup.announceSleep()).toBe("asleep");
+      expect(await second.announceSleep()).toBe("another-relay-sleeps");
+      const woken = second.wait(10_000);
+      await ctx().deps.prisma.outboxEvent.create({ data: event() });
+      expect(await woken).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
   it("a rolled-back insert wakes nobody", async () => {
+    expect(await wakeup.announceSleep()).toBe("asleep");
     const woken = wakeup.wait(QUIET_MS);
     await expect(
       ctx().deps.prisma.$transaction(async (tx) => {
-        await tx.outboxEvent.create({ data: event("rolled-back") });
+        await tx.outboxEvent.create({ data: event() });
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
@@ -54,12 +104,16 @@ describe("outbox wake-up", () => {
   });
 
   it("an insert that skipped every row (a replay) wakes nobody", async () => {
+    const jobId = `job-${++jobs}`;
+    await ctx().deps.prisma.outboxEvent.create({ data: event(jobId) });
+    expect(await wakeup.announceSleep()).toBe("asleep");
     const woken = wakeup.wait(QUIET_MS);
-    await ctx().deps.prisma.outboxEvent.createMany({ data: [event("wake-1")], skipDuplicates: true });
+    await ctx().deps.prisma.outboxEvent.createMany({ data: [event(jobId)], skipDuplicates: true });
     expect(await woken).toBe(false);
   });
 
   it("an insert in another schema (another app sharing the database) does not wake this one", async () => {
+    expect(await wakeup.announceSleep()).toBe("asleep");
     const client = new pg.Client({ connectionString: ctx().config.DATABASE_URL, options: `-c search_path="${otherSchema}"` });
     await client.connect();
     try {

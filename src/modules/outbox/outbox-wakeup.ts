@@ -1,17 +1,35 @@
 /**
- * Wakes the outbox relay when an OutboxEvent insert commits: the table's
- * trigger sends NOTIFY expertline_outbox with its schema's name, and this
- * holds a LISTEN on a connection of its own. Without it the relay would only
- * see new work at its next poll, paid twice per SMS round trip (the inbound
- * job, then the reply's send job). The poll stays as the fallback: a lost
- * notification (listener reconnecting) only costs latency, never work.
+ * Wakes the outbox relay when an OutboxEvent insert commits while it sleeps:
+ * the table's trigger sends NOTIFY expertline_outbox with its schema's name,
+ * and this holds a LISTEN on a connection of its own. Without it the relay
+ * would only see new work at its next poll, paid twice per SMS round trip
+ * (the inbound job, then the reply's send job). The poll stays as the
+ * fallback: a lost notification (listener reconnecting) costs latency, never work.
+ *
+ * NOTIFY makes commits take turns, so inserts notify only while a relay
+ * sleeps: it says so by holding an advisory lock that every insert tries to
+ * take shared (see the migration outbox_notify_only_sleeping_relays). A busy
+ * relay costs the hot path nothing.
  */
 import pg from "pg";
 import type { Logger } from "pino";
 
 export const OUTBOX_CHANNEL = "expertline_outbox";
+/** The advisory lock class of the sleeping relay; the trigger uses the same key. */
+const SLEEP_LOCK_CLASS = 1869903979;
+const SLEEP_LOCK_KEY = `${SLEEP_LOCK_CLASS}, hashtext(current_schema())`;
 
 export interface OutboxWakeup {
+  /**
+   * Announces that the relay is about to sleep, so that inserts from now on notify.
+   * - "asleep": announced; look at the outbox once more (a row committed just before was not
+   *   notified), then wait, then endSleep();
+   * - "another-relay-sleeps": inserts notify already (every listener hears it): just wait;
+   * - "busy": an insert is committing right now, or the listener is down: look again soon.
+   */
+  announceSleep(): Promise<"asleep" | "another-relay-sleeps" | "busy">;
+  /** Ends the announcement (after waking): inserts stop notifying. */
+  endSleep(): Promise<void>;
   /** Resolves at the next notification for our schema, or after `ms`; true when woken. */
   wait(ms: number): Promise<boolean>;
   /** Whether notifications arrive (the relay polls more often when they do not). */
@@ -84,9 +102,39 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
 
   void connect();
 
+  let sleeping: pg.Client | null = null;
+
   return {
     get listening() {
       return listening;
+    },
+    async announceSleep() {
+      const current = client;
+      if (!current || !listening) return "busy";
+      try {
+        const { rows } = await current.query<{ locked: boolean; other: boolean }>(
+          `SELECT locked, NOT locked AND EXISTS (
+             SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND objsubid = 2
+               AND classid = ${SLEEP_LOCK_CLASS} AND objid = hashtext(current_schema())::oid
+           ) AS other
+           FROM (SELECT pg_try_advisory_lock(${SLEEP_LOCK_KEY}) AS locked) AS attempt`,
+        );
+        if (rows[0]?.locked === true) {
+          sleeping = current;
+          return "asleep";
+        }
+        return rows[0]?.other === true ? "another-relay-sleeps" : "busy";
+      } catch (error) {
+        logger.warn({ err: error }, "outbox listener could not announce sleep; polling");
+        return "busy";
+      }
+    },
+    async endSleep() {
+      const holder = sleeping;
+      sleeping = null;
+      // A connection that dropped meanwhile took its session lock with it.
+      if (holder && holder === client) await holder.query(`SELECT pg_advisory_unlock(${SLEEP_LOCK_KEY})`).catch(() => {});
     },
     wait(ms) {
       if (pending) {
