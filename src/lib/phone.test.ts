@@ -62,6 +62,12 @@ describe("maskPhonesInText", () => {
     ["ring 123.4567", "ring 123.4567"],
     ["id 2026-11-234", "id 20*****34"],
     ["dotted 415.555.2671", "dotted 41******71"],
+    ["ring 123-45-67", "ring 123-45-67"], // seven digits
+    ["ring +12 345 67", "ring +12 345 67"], // seven digits; the plus is not one
+    // an address or a date is kept only when it is the whole match
+    ["call 1234 10.0.0.1", "call 12*****01"],
+    ["call 10.0.0.1 2345", "call 10*****45"],
+    ["call 12 2026-11-23", "call 12******23"],
   ])("%j -> %j", (text, masked) => {
     expect(maskPhonesInText(text)).toBe(masked);
   });

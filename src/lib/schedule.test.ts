@@ -4,6 +4,8 @@ import {
   clockTimeSchema,
   isInQuietHours,
   isReachable,
+  cachedTimeZoneCount,
+  canonicalTimeZone,
   isValidTimeZone,
   isWithinAvailability,
   localTime,
@@ -159,8 +161,25 @@ describe("validation", () => {
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
     expect(isValidTimeZone("+01:00")).toBe(false);
     expect(isValidTimeZone("Etc/GMT+1")).toBe(true);
-    // Legacy POSIX-style names carry no place: ask for America/New_York instead.
-    expect(isValidTimeZone("EST5EDT")).toBe(false);
+    // Legacy POSIX-style names are aliases of a place, and stored as that place.
+    expect(isValidTimeZone("EST5EDT")).toBe(true);
+    expect(canonicalTimeZone("EST5EDT")).toBe("America/New_York");
+  });
+
+  it("names the canonical zone for any casing or alias, and caches only canonical names", () => {
+    expect(canonicalTimeZone("america/CHICAGO")).toBe("America/Chicago");
+    expect(canonicalTimeZone("US/Pacific")).toBe("America/Los_Angeles");
+    expect(canonicalTimeZone("utc")).toBe("UTC");
+    expect(canonicalTimeZone("+01:00")).toBeNull();
+    expect(canonicalTimeZone("Nowhere/Zone")).toBeNull();
+    expect(canonicalTimeZone("America/Denver")).toBe("America/Denver");
+    const cached = cachedTimeZoneCount();
+    expect(canonicalTimeZone("AMERICA/DENVER")).toBe("America/Denver");
+    expect(canonicalTimeZone("US/Mountain")).toBe("America/Denver");
+    expect(canonicalTimeZone("America/Denver")).toBe("America/Denver");
+    expect(cachedTimeZoneCount()).toBe(cached);
+    expect(canonicalTimeZone("Pacific/Chatham")).toBe("Pacific/Chatham");
+    expect(cachedTimeZoneCount()).toBe(cached + 1);
     expect(isValidTimeZone("")).toBe(false);
   });
 

@@ -37,30 +37,38 @@ export const quietHoursSchema = z
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
 /**
- * Zones found valid, so a hot check skips building an Intl formatter. Any
- * caller can send strings here, so invalid ones are never kept, and the set
- * is capped: there are ~600 zones, but Intl accepts every casing of each.
+ * Canonical zone names found valid, so a hot check skips building an Intl
+ * formatter. Only Intl's canonical names are kept (every casing and alias of
+ * a zone maps to one of ~600), so a caller's strings cannot grow the set.
  */
-const validZones = new Set<string>();
-const MAX_CACHED_ZONES = 1_000;
+const canonicalZones = new Set<string>();
 
 /** How many zones the validity cache holds (for tests that it stays bounded). */
-export const cachedTimeZoneCount = (): number => validZones.size;
+export const cachedTimeZoneCount = (): number => canonicalZones.size;
 
-/** True for IANA zone names this runtime knows ("Europe/Berlin", "UTC"). */
-export function isValidTimeZone(zone: string): boolean {
-  if (validZones.has(zone)) return true;
-  let valid: boolean;
+/**
+ * The canonical IANA name of a zone this runtime knows ("america/chicago" and
+ * "US/Central" -> "America/Chicago"), or null. Store this, not what was typed:
+ * one spelling per zone keeps every per-zone cache small.
+ */
+export function canonicalTimeZone(zone: string): string | null {
+  if (canonicalZones.has(zone)) return zone;
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    // Intl accepts offsets such as "+01:00", which have no DST rules and are
-    // not what a person means by where they live: require a named zone.
-    valid = /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(zone);
+    canonical = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    valid = false;
+    return null;
   }
-  if (valid && validZones.size < MAX_CACHED_ZONES) validZones.add(zone);
-  return valid;
+  // Intl accepts offsets such as "+01:00", which have no DST rules and are
+  // not what a person means by where they live: require a named zone.
+  if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(canonical)) return null;
+  canonicalZones.add(canonical);
+  return canonical;
+}
+
+/** True for IANA zone names this runtime knows ("Europe/Berlin", "UTC"), in any casing or alias. */
+export function isValidTimeZone(zone: string): boolean {
+  return canonicalTimeZone(zone) !== null;
 }
 
 export interface LocalTime {

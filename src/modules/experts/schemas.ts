@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { pageQuery } from "../../lib/pagination.js";
 import { toE164 } from "../../lib/phone.js";
-import { availabilityWindowSchema, isValidTimeZone, quietHoursSchema } from "../../lib/schedule.js";
+import { availabilityWindowSchema, canonicalTimeZone, quietHoursSchema } from "../../lib/schedule.js";
 import { tagSchema } from "../../lib/tags.js";
 import { text } from "../../lib/text.js";
 import type { CountryCode } from "libphonenumber-js";
@@ -34,7 +34,14 @@ const expertFields = {
   timeZone: z
     .string()
     .max(64, { abort: true })
-    .refine(isValidTimeZone, "must be an IANA time zone like America/Chicago"),
+    .transform((zone, ctx) => {
+      const canonical = canonicalTimeZone(zone);
+      if (canonical === null) {
+        ctx.addIssue({ code: "custom", message: "must be an IANA time zone like America/Chicago" });
+        return z.NEVER;
+      }
+      return canonical;
+    }),
   skills: skillsSchema,
   weeklyAvailability: z
     .array(availabilityWindowSchema)
