@@ -6,7 +6,7 @@
  * opt-outs (and the simulated phones' inboxes) outlive a restart, as they do
  * at Twilio; without one (most tests) everything lives in memory.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import { MessageDelivery } from "./messaging.js";
@@ -66,7 +66,10 @@ export async function createTwilioSandbox(options: TwilioSandboxOptions): Promis
   });
 
   const logger: FastifyBaseLogger | undefined = options.logger;
-  const app: FastifyInstance = Fastify(logger ? { loggerInstance: logger, disableRequestLogging: true } : { logger: false });
+  // Its own start-up and faults are logged; every simulated request would drown them.
+  const app: FastifyInstance = Fastify(
+    logger ? { loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false },
+  );
   await registerTwilioRest(app, { state, messaging, voice });
   registerPhoneApi(app, { state, messaging, voice });
   app.get("/sandbox", async (_request, reply) => reply.type("text/html; charset=utf-8").send(SANDBOX_PAGE));
