@@ -3,57 +3,15 @@
  * production, and the standalone sandbox binds loopback unless told
  * otherwise and keeps its state in the file it is given.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testConfig } from "../helpers/config.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const tsxLoader = pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href;
-// An empty working directory, so a developer's .env cannot leak in.
-const cwd = mkdtempSync(path.join(tmpdir(), "expertline-sandbox-proc-"));
+import { entryPointEnv, startEntryPoint } from "../helpers/processes.js";
 
 const config = testConfig();
-const env: Record<string, string> = {
-  PATH: process.env.PATH ?? "",
-  DATABASE_URL: config.DATABASE_URL,
-  REDIS_URL: config.REDIS_URL.replace(/\/\d*$/, "/15"),
-  PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
-  ADMIN_API_KEY: config.ADMIN_API_KEY,
-  TWILIO_ACCOUNT_SID: config.TWILIO_ACCOUNT_SID,
-  TWILIO_AUTH_TOKEN: config.TWILIO_AUTH_TOKEN,
-  STRIPE_SECRET_KEY: config.STRIPE_SECRET_KEY,
-  STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET,
-  LOG_LEVEL: "info",
-  PORT: "0",
-};
-
-function start(entry: string, environment: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", tsxLoader, path.join(root, entry)], { cwd, env: environment, stdio: ["ignore", "pipe", "pipe"] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  let onLine = (_line: string) => {};
-  child.stdout.on("data", (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n").filter(Boolean)) {
-      stdout.push(line);
-      onLine(line);
-    }
-  });
-  child.stderr.on("data", (chunk: Buffer) => stderr.push(...chunk.toString().split("\n").filter(Boolean)));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const seen = stdout.find((line) => pattern.test(line));
-      if (seen) return resolve(seen);
-      onLine = (line) => pattern.test(line) && resolve(line);
-      void exit.then((code) => reject(new Error(`exited (${code}) before ${pattern}: ${stderr.join("\n")}`)));
-    });
-  return { stdout, stderr, exit, waitFor, kill: (signal: NodeJS.Signals) => child.kill(signal) };
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -78,14 +36,14 @@ const REFUSAL = /^sandbox: refusing to start with NODE_ENV=production/;
 
 describe("the sandbox never runs in production", () => {
   it("the standalone sandbox exits with one line", async () => {
-    const sandbox = start("src/sandbox.ts", { ...env, NODE_ENV: "production", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" });
+    const sandbox = startEntryPoint("src/sandbox.ts", entryPointEnv({ NODE_ENV: "production", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
     expect(await sandbox.exit).toBe(1);
     expect(sandbox.stderr).toEqual([expect.stringMatching(REFUSAL)]);
     expect(sandbox.stdout).toEqual([]);
   });
 
   it("the development process exits with one line when asked to run it", async () => {
-    const dev = start("src/dev.ts", { ...env, NODE_ENV: "production", SANDBOX_ENABLED: "true", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" });
+    const dev = startEntryPoint("src/dev.ts", entryPointEnv({ NODE_ENV: "production", SANDBOX_ENABLED: "true", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
     expect(await dev.exit).toBe(1);
     expect(dev.stderr).toEqual([expect.stringMatching(REFUSAL)]);
   });
@@ -97,7 +55,7 @@ describe("the sandbox never holds a real Twilio token", () => {
   const NO_BASE_URL = /^sandbox: refusing to start without TWILIO_API_BASE_URL \(unset, the app talks to real Twilio/;
 
   it("the standalone sandbox exits with one line when the app is not pointed at a sandbox", async () => {
-    const sandbox = start("src/sandbox.ts", { ...env, NODE_ENV: "test", TWILIO_API_BASE_URL: "" });
+    const sandbox = startEntryPoint("src/sandbox.ts", entryPointEnv({ NODE_ENV: "test", TWILIO_API_BASE_URL: "" }));
     expect(await sandbox.exit).toBe(1);
     expect(sandbox.stderr).toEqual([expect.stringMatching(NO_BASE_URL)]);
     expect(sandbox.stdout).toEqual([]);
@@ -107,13 +65,11 @@ describe("the sandbox never holds a real Twilio token", () => {
 describe("the standalone sandbox", () => {
   it("listens on 127.0.0.1 by default, answers Twilio's API, and stops cleanly", async () => {
     const port = await freePort();
-    const stateFile = path.join(cwd, "state", "twilio-state.json");
-    const sandbox = start("src/sandbox.ts", {
-      ...env,
-      NODE_ENV: "development",
-      TWILIO_API_BASE_URL: `http://127.0.0.1:${port}`,
-      SANDBOX_STATE_FILE: stateFile,
-    });
+    const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "expertline-sandbox-state-")), "state", "twilio-state.json");
+    const sandbox = startEntryPoint(
+      "src/sandbox.ts",
+      entryPointEnv({ NODE_ENV: "development", TWILIO_API_BASE_URL: `http://127.0.0.1:${port}`, SANDBOX_STATE_FILE: stateFile }),
+    );
     await sandbox.waitFor(/Twilio sandbox listening/);
     expect(listeningAddresses(port)).toEqual(["0100007F"]);
 
