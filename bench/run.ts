@@ -12,14 +12,11 @@
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import os from "node:os";
 import { buildApp, type App } from "../src/app.js";
-import { ensureDatabase } from "../src/db/migrate.js";
-import { createDeps, type Deps } from "../src/deps.js";
+import type { Deps } from "../src/deps.js";
 import { toE164 } from "../src/lib/phone.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
-import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
 import {
   assertLocal,
   limitBaseline,
@@ -27,11 +24,11 @@ import {
   printLoadResults,
   runBounded,
   runLoad,
-  withTimeout,
   type LoadSettings,
 } from "./common.js";
-import { measureLimit, type LimitRun } from "./limit.js";
+import type { LimitRun } from "./limit.js";
 import type { Scenario, ScenarioResult } from "./load.js";
+import { prepareBench, type PreparedBench } from "./setup.js";
 
 const startedAt = Date.now();
 /** No new request starts after this; the run then cleans up and exits. */
@@ -170,25 +167,13 @@ async function main(): Promise<number> {
   assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
   const runId = randomBytes(4).toString("hex");
-  const queuePrefix = `bench-${runId}`;
-  // The limit route's pool gets as many connections as the app's (one pool per process).
-  const pool = config.DATABASE_POOL_SIZE;
-  let schema: string | null = null;
-  let deps: Deps | null = null;
+  let bench: PreparedBench | null = null;
   let app: App | null = null;
   try {
-    await ensureDatabase(config.DATABASE_URL);
-    const benchSchema = await createTestSchema(config.DATABASE_URL, "bench");
-    schema = benchSchema;
-    const limitRun = (name: string) =>
-      measureLimit({ config, schema: benchSchema, poolSize: pool, name, settings: SETTINGS, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
-    console.error(`limit (before): ${SETTINGS.requests} requests at ${SETTINGS.connections} connections`);
-    const limits: LimitRun[] = [await limitRun("limit (before)")];
+    bench = await prepareBench({ config, settings: SETTINGS, queuePrefix: `bench-${runId}`, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
 
     console.error("setting up: app, shop, seed data");
-    deps = createDeps(config, { dbSchema: benchSchema, queuePrefix });
-    // The request-path connection fails fast instead of queueing: wait until it is up.
-    if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
+    const deps = await bench.connect(config);
     const liveApp = await buildApp(deps);
     app = liveApp;
     await liveApp.listen({ port: 0, host: "127.0.0.1" });
@@ -209,12 +194,12 @@ async function main(): Promise<number> {
     // The limit runs with the app closed, as it did before the app started.
     await liveApp.close();
     app = null;
-    console.error("limit (after)");
-    limits.push(await limitRun("limit (after)"));
+    await bench.measureLimitAfter();
 
+    const { limits } = bench;
     const [before, after] = limits;
     const results = [before?.result, ...run.results, after?.result].filter((r): r is ScenarioResult => r !== null && r !== undefined);
-    printReport(results, limits, seedMs, pool);
+    printReport(results, limits, seedMs, bench.limitPoolSize);
     const error = run.error ?? limits.find((limit) => limit.error)?.error ?? null;
     if (error) {
       console.error(`load generator failed: ${error}`);
@@ -223,12 +208,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await app?.close();
-    if (deps) {
-      const keys = await deps.redis.keys(`${queuePrefix}:*`).catch(() => []);
-      if (keys.length > 0) await deps.redis.del(...keys);
-      await deps.close();
-    }
-    if (schema) await dropTestSchema(config.DATABASE_URL, schema);
+    await bench?.close();
   }
 }
 

@@ -19,19 +19,16 @@
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import os from "node:os";
 import { buildApp, type App } from "../src/app.js";
 import type { Config } from "../src/config.js";
-import { ensureDatabase } from "../src/db/migrate.js";
-import { createDeps, type Deps } from "../src/deps.js";
+import type { Deps } from "../src/deps.js";
 import { toE164 } from "../src/lib/phone.js";
 import { createExpertService } from "../src/modules/experts/service.js";
 import { createTwilioSandbox, type TwilioSandbox } from "../src/sandbox/twilio/server.js";
 import type { WebhookSender } from "../src/sandbox/twilio/transport.js";
 import { startWorkers, type RunningWorkers } from "../src/workers.js";
 import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
-import { createTestSchema, dropTestSchema } from "../test/helpers/database.js";
 import {
   assertLocal,
   boundedInt,
@@ -45,11 +42,11 @@ import {
   ratio,
   runBounded,
   runLoad,
-  withTimeout,
   type LimitBaseline,
 } from "./common.js";
-import { measureLimit, type LimitRun } from "./limit.js";
+import type { LimitRun } from "./limit.js";
 import type { Scenario, ScenarioResult } from "./load.js";
+import { prepareBench, type PreparedBench } from "./setup.js";
 import { CUSTOMER, FORM_CONTENT_TYPE, SMS_WEBHOOK_PATH, newSidBodies, signedSms } from "./twilio-form.js";
 
 const startedAt = Date.now();
@@ -385,22 +382,18 @@ async function main(): Promise<number> {
   assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
   assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
-  const queuePrefix = `bench-${randomBytes(4).toString("hex")}`;
-  // The limit route's pool gets as many connections as the app's (one pool per process).
-  const pool = config.DATABASE_POOL_SIZE;
-  let schema: string | null = null;
-  let deps: Deps | null = null;
+  let bench: PreparedBench | null = null;
   let app: App | null = null;
   let sandbox: TwilioSandbox | null = null;
   let workers: RunningWorkers | null = null;
   try {
-    await ensureDatabase(config.DATABASE_URL);
-    const benchSchema = await createTestSchema(config.DATABASE_URL, "bench");
-    schema = benchSchema;
-    const limitRun = (name: string) =>
-      measureLimit({ config, schema: benchSchema, poolSize: pool, name, settings: SETTINGS, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
-    console.error(`limit (before): ${SETTINGS.requests} requests at ${SETTINGS.connections} connections`);
-    const limits: LimitRun[] = [await limitRun("limit (before)")];
+    bench = await prepareBench({
+      config,
+      settings: SETTINGS,
+      queuePrefix: `bench-${randomBytes(4).toString("hex")}`,
+      deadline: LOAD_DEADLINE,
+      killAt: WORKER_KILL_AT,
+    });
 
     console.error("setting up: sandbox, app, workers");
     let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
@@ -414,9 +407,7 @@ async function main(): Promise<number> {
     const sandboxUrl = await liveSandbox.app.listen({ port: 0, host: "127.0.0.1" });
     const appConfig = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000", TWILIO_API_BASE_URL: sandboxUrl });
 
-    deps = createDeps(appConfig, { dbSchema: benchSchema, queuePrefix });
-    // The request-path connection fails fast instead of queueing: wait until it is up.
-    if (deps.redis.status !== "ready") await withTimeout(once(deps.redis, "ready"), 5_000, "connecting to Redis");
+    const deps = await bench.connect(appConfig);
     const liveApp = await buildApp(deps);
     app = liveApp;
     await liveApp.listen({ port: 0, host: "127.0.0.1" });
@@ -479,8 +470,8 @@ async function main(): Promise<number> {
     // The limit runs with the app closed, as it did before the app started.
     await liveApp.close();
     app = null;
-    console.error("limit (after)");
-    limits.push(await limitRun("limit (after)"));
+    await bench.measureLimitAfter();
+    const { limits } = bench;
 
     const cpus = os.cpus();
     console.log("");
@@ -492,7 +483,7 @@ async function main(): Promise<number> {
         `${EXPERTS} experts invited in ${inviteMs.toFixed(0)} ms (includes buying the expert line)`,
     );
     console.log(
-      `limit: bare Fastify + @fastify/formbody, one INSERT per signed inbound-SMS form, pg pool of ${pool} (DATABASE_POOL_SIZE, as the app's)`,
+      `limit: bare Fastify + @fastify/formbody, one INSERT per signed inbound-SMS form, pg pool of ${bench.limitPoolSize} (DATABASE_POOL_SIZE, as the app's)`,
     );
     console.log("");
     const [limitBefore, limitAfter] = limits;
@@ -512,12 +503,7 @@ async function main(): Promise<number> {
     await sandbox?.idle();
     await app?.close();
     await sandbox?.app.close();
-    if (deps) {
-      const keys = await deps.redis.keys(`${queuePrefix}:*`).catch(() => []);
-      if (keys.length > 0) await deps.redis.del(...keys);
-      await deps.close();
-    }
-    if (schema) await dropTestSchema(config.DATABASE_URL, schema);
+    await bench?.close();
   }
 }
 
