@@ -16,8 +16,9 @@ interface PathPattern {
 }
 
 function pathSegments(path: string): string[] {
-  // ignoreTrailingSlash is on: "/v1/shop/" is "/v1/shop".
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  // ignoreTrailingSlash is on: "/v1/shop/" is "/v1/shop". Fastify strips one
+  // slash only, so "/v1/shop//" is not "/v1/shop", and "//" is the root.
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   return trimmed.split("/").slice(1);
 }
 
@@ -39,10 +40,13 @@ function decoded(segment: string): string {
 
 function matches(segments: Segment[], path: string[]): boolean {
   for (const [index, segment] of segments.entries()) {
-    if (segment.kind === "rest") return true;
+    // As in Fastify, a wildcard needs a segment ("/docs/static/*" does not
+    // answer "/docs/static"), though it may be empty, and so may a param.
     const part = path[index];
     if (part === undefined) return false;
-    if (segment.kind === "param" ? part === "" : decoded(part) !== segment.value) return false;
+    if (segment.kind === "rest") return true;
+    if (segment.kind === "param") continue;
+    if (decoded(part) !== segment.value) return false;
   }
   return segments.length === path.length;
 }
