@@ -9,9 +9,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExpertService } from "../../src/modules/experts/service.js";
 import { handleInboundSms } from "../../src/modules/telephony/inbound.js";
-import { EXPERT_INVITE } from "../../src/modules/telephony/invites.js";
 import { useTestContext } from "../helpers/context.js";
 import { makeExpert, makeShop, nextPhone, request, type TestShop } from "../helpers/factories.js";
+import { invitesEnqueued } from "../helpers/invites.js";
 
 const ctx = useTestContext();
 /** Watches lock waits from outside every transaction under test. */
@@ -70,14 +70,7 @@ async function waitForWaiters(holder: number, count: number) {
   throw new Error(`fewer than ${count} transactions ever waited on the row lock`);
 }
 
-/** The invitations queued (in the outbox) for an expert, by number. */
-async function invitesEnqueued(expertId: string): Promise<number[]> {
-  const events = await ctx().deps.prisma.outboxEvent.findMany({ where: { topic: `telephony/${EXPERT_INVITE}` }, orderBy: { id: "asc" } });
-  return events
-    .map((event) => event.payload as { expertId?: string; invite?: number })
-    .filter((payload) => payload.expertId === expertId)
-    .map((payload) => payload.invite ?? 0);
-}
+const invitesOf = (expertId: string) => invitesEnqueued(ctx().deps.prisma, expertId);
 
 function changePhone(shop: TestShop, expertId: string, phone: string) {
   return request(ctx().app, shop, { method: "PATCH", url: `/v1/experts/${expertId}`, payload: { phone } });
@@ -102,12 +95,12 @@ describe("a phone change waiting on an admin's suspension", () => {
     const row = await deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } });
     expect(row).toMatchObject({ phone: newPhone, status: "suspended", phoneVerifiedAt: null, inviteCount: 1 });
     expect(row.suspendedAt).not.toBeNull();
-    expect(await invitesEnqueued(expert.id)).toEqual([1]); // no invite while suspended
+    expect(await invitesOf(expert.id)).toEqual([1]); // no invite while suspended
 
     // The new number was never verified: reinstatement invites it.
     const reinstated = await request(app, shop, { method: "POST", url: `/v1/experts/${expert.id}/reinstate` });
     expect(reinstated.json()).toMatchObject({ status: "invited", phone: newPhone });
-    expect(await invitesEnqueued(expert.id)).toEqual([1, 2]);
+    expect(await invitesOf(expert.id)).toEqual([1, 2]);
   });
 });
 
@@ -128,7 +121,7 @@ describe("a YES from the old phone racing a phone change", () => {
   async function expectNewNumberInvited(expertId: string, newPhone: string) {
     const row = await ctx().deps.prisma.expert.findUniqueOrThrow({ where: { id: expertId } });
     expect(row).toMatchObject({ phone: newPhone, status: "invited", phoneVerifiedAt: null, inviteCount: 2 });
-    expect(await invitesEnqueued(expertId)).toEqual([1, 2]);
+    expect(await invitesOf(expertId)).toEqual([1, 2]);
   }
 
   it("YES first: the expert joins, then the new number sends them back to invited with an invite", async () => {

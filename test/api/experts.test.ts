@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createExpertService } from "../../src/modules/experts/service.js";
-import { EXPERT_INVITE } from "../../src/modules/telephony/invites.js";
 import { useTestContext } from "../helpers/context.js";
 import { adminHeaders, makeExpert, makeShop, nextPhone, request } from "../helpers/factories.js";
+import { invitesEnqueued } from "../helpers/invites.js";
 
 const ctx = useTestContext();
 
-/** The invitations queued (in the outbox) for an expert, by number. */
-async function invitesEnqueued(expertId: string): Promise<number[]> {
-  const events = await ctx().deps.prisma.outboxEvent.findMany({ where: { topic: `telephony/${EXPERT_INVITE}` }, orderBy: { id: "asc" } });
-  return events
-    .map((event) => event.payload as { expertId?: string; invite?: number })
-    .filter((payload) => payload.expertId === expertId)
-    .map((payload) => payload.invite ?? 0);
-}
+const invitesOf = (expertId: string) => invitesEnqueued(ctx().deps.prisma, expertId);
 
 describe("/v1/experts", () => {
   it("invites an expert: phone normalised, invited, vetting pending", async () => {
@@ -107,17 +100,17 @@ describe("/v1/experts", () => {
 
     const same = await request(app, shop, { method: "PATCH", url: `/v1/experts/${expert.id}`, payload: { phone: expert.phone, name: "Daniel" } });
     expect(same.json()).toMatchObject({ status: "active", name: "Daniel" });
-    expect(await invitesEnqueued(expert.id)).toEqual([1]); // the same number is not invited again
+    expect(await invitesOf(expert.id)).toEqual([1]); // the same number is not invited again
 
     const changed = await request(app, shop, { method: "PATCH", url: `/v1/experts/${expert.id}`, payload: { phone: nextPhone() } });
     expect(changed.statusCode).toBe(200);
     expect(changed.json()).toMatchObject({ status: "invited", phoneVerifiedAt: null });
     // ...and the new number gets its own invite (sent by the worker, which this file does not run).
-    expect(await invitesEnqueued(expert.id)).toEqual([1, 2]);
+    expect(await invitesOf(expert.id)).toEqual([1, 2]);
 
     // Back to the first number: a new invitation, not mistaken for the first one.
     await request(app, shop, { method: "PATCH", url: `/v1/experts/${expert.id}`, payload: { phone: expert.phone } });
-    expect(await invitesEnqueued(expert.id)).toEqual([1, 2, 3]);
+    expect(await invitesOf(expert.id)).toEqual([1, 2, 3]);
   });
 
   it("replaces skills and clears schedules with null", async () => {
