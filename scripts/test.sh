@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
+# The end-to-end page tests (test/e2e) drive Debian's chromium.
+bash scripts/ensure-chromium.sh
 # Tests use their own database (created on first run) next to the dev one.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://expertline:expertline@127.0.0.1:5432/expertline_test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
