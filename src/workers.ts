@@ -15,7 +15,7 @@ export interface RunningWorkers {
  * How often an idle relay looks for new outbox rows. While it sleeps, committed
  * inserts wake it at once (LISTEN/NOTIFY); the poll only catches what a
  * notification missed, so it is slow while notifications are due, quick while the
- * listener is down, and quicker still while an insert is committing.
+ * listener is down, and quicker still (backing off) while an insert is committing.
  */
 const RELAY_POLL_MS = { listening: 1_000, deaf: 100, busy: 10 } as const;
 
@@ -23,7 +23,6 @@ const RELAY_POLL_MS = { listening: 1_000, deaf: 100, busy: 10 } as const;
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const connection = createRedis(deps.config.REDIS_URL, "worker", `${deps.queuePrefix}-worker`);
   const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: deps.queuePrefix });
-  await scheduleMaintenance(maintenanceQueue);
   // Redis holds the schedules, and a Redis that restarted empty (no persistence) has lost
   // them: upsert them again on every reconnect, or the sweeps would never run again.
   const reschedule = () => {
@@ -33,6 +32,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     );
   };
   connection.on("ready", reschedule);
+  await scheduleMaintenance(maintenanceQueue);
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
   const workers: Worker[] = [
     startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
@@ -44,11 +44,16 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const relay = createOutboxRelay({ ...common, connection: relayConnection, prisma: deps.prisma, clock: deps.clock });
   const wakeup = listenForOutbox(deps.sql.options, deps.logger);
   let running = true;
+  /** Naps in a row while inserts were committing: each one longer, up to the deaf poll. */
+  let busyNaps = 0;
   const relayLoop = (async () => {
     while (running) {
       try {
         const moved = await relay.relayOnce();
-        if (moved > 0) continue; // more may be waiting
+        if (moved > 0) {
+          busyNaps = 0;
+          continue; // more may be waiting
+        }
       } catch (error) {
         deps.logger.warn({ err: error }, "outbox relay failed; retrying");
         await new Promise((resolve) => setTimeout(resolve, RELAY_POLL_MS.deaf));
@@ -57,9 +62,14 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       // Inserts notify only while a relay sleeps (announced by a lock they check).
       const announced = await wakeup.announceSleep();
       if (announced === "busy") {
-        await wakeup.wait(wakeup.listening ? RELAY_POLL_MS.busy : RELAY_POLL_MS.deaf);
+        // A transaction that wrote an outbox row is still open (usually for milliseconds;
+        // a long one, or a stray BEGIN in psql, must not make this a fixed-rate poll).
+        const nap = wakeup.listening ? Math.min(RELAY_POLL_MS.busy * 2 ** busyNaps, RELAY_POLL_MS.deaf) : RELAY_POLL_MS.deaf;
+        busyNaps++;
+        await wakeup.wait(nap);
         continue;
       }
+      busyNaps = 0;
       if (announced === "another-relay-sleeps") {
         await wakeup.wait(RELAY_POLL_MS.listening);
         continue;

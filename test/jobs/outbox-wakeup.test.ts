@@ -78,6 +78,26 @@ describe("outbox wake-up", () => {
     }
   });
 
+  it("a relay of another database on the same server is not taken for one of ours", async () => {
+    const { config, schema } = ctx();
+    // A relay in another database sleeping on the same schema name holds the same key there.
+    const elsewhere = new URL(config.DATABASE_URL);
+    elsewhere.pathname = "/postgres";
+    const otherRelay = new pg.Client({ connectionString: elsewhere.toString() });
+    const inserting = new pg.Client({ connectionString: config.DATABASE_URL, options: `-c search_path="${schema}"` });
+    await Promise.all([otherRelay.connect(), inserting.connect()]);
+    try {
+      await otherRelay.query("SELECT pg_advisory_lock(1869903979, hashtext($1))", [schema]);
+      await inserting.query("BEGIN");
+      await inserting.query(`INSERT INTO "OutboxEvent" (id, topic, payload, "jobId") VALUES (gen_random_uuid(), 'telephony/test', '{}', $1)`, [`job-${++jobs}`]);
+      // Our insert is committing, and no relay of ours sleeps: look again soon, do not wait for a notification.
+      expect(await wakeup.announceSleep()).toBe("busy");
+      await inserting.query("COMMIT");
+    } finally {
+      await Promise.all([otherRelay.end(), inserting.end()]);
+    }
+  });
+
   it("a second relay sees that one already sleeps, and hears the same notifications", async () => {
     const second = await listening();
     try {

@@ -55,7 +55,9 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
 
   const connect = async () => {
     if (closed) return;
-    const next = new pg.Client(connection);
+    // keepAlive and a query timeout: the relay waits on this connection's queries, and a
+    // half-open socket must not stall it until TCP gives up.
+    const next = new pg.Client({ ...connection, keepAlive: true, query_timeout: 10_000 });
     next.on("error", (error) => {
       logger.warn({ err: error }, "outbox listener connection failed; polling until it is back");
       drop(next);
@@ -112,12 +114,15 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
       const current = client;
       if (!current || !listening) return "busy";
       try {
+        // Not our lock: probe with a shared one, which only an exclusive holder (a sleeping
+        // relay of this database and schema) refuses. Advisory locks are per database, unlike
+        // a look at pg_locks, which would also see relays of other databases on the server.
         const { rows } = await current.query<{ locked: boolean; other: boolean }>(
-          `SELECT locked, NOT locked AND EXISTS (
-             SELECT 1 FROM pg_locks
-             WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND objsubid = 2
-               AND classid = ${SLEEP_LOCK_CLASS} AND objid = hashtext(current_schema())::oid
-           ) AS other
+          `SELECT locked, CASE
+             WHEN locked THEN false
+             WHEN pg_try_advisory_lock_shared(${SLEEP_LOCK_KEY}) THEN NOT pg_advisory_unlock_shared(${SLEEP_LOCK_KEY})
+             ELSE true
+           END AS other
            FROM (SELECT pg_try_advisory_lock(${SLEEP_LOCK_KEY}) AS locked) AS attempt`,
         );
         if (rows[0]?.locked === true) {
@@ -134,7 +139,16 @@ export function listenForOutbox(connection: pg.ClientConfig, logger: Logger): Ou
       const holder = sleeping;
       sleeping = null;
       // A connection that dropped meanwhile took its session lock with it.
-      if (holder && holder === client) await holder.query(`SELECT pg_advisory_unlock(${SLEEP_LOCK_KEY})`).catch(() => {});
+      if (!holder || holder !== client) return;
+      try {
+        const { rows } = await holder.query<{ unlocked: boolean }>(`SELECT pg_advisory_unlock(${SLEEP_LOCK_KEY}) AS unlocked`);
+        if (rows[0]?.unlocked !== true) throw new Error("the sleep lock was not held");
+      } catch (error) {
+        // A lock left held would make every insert notify for good: drop the connection
+        // (which releases it) and reconnect.
+        logger.warn({ err: error }, "outbox listener could not end its sleep; reconnecting");
+        drop(holder);
+      }
     },
     wait(ms) {
       if (pending) {
