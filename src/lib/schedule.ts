@@ -79,7 +79,9 @@ export interface LocalTime {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(zone: string): Intl.DateTimeFormat {
+function formatterFor(stored: string): Intl.DateTimeFormat {
+  // Keyed by the canonical name: rows written before zones were canonicalised may spell one zone many ways.
+  const zone = canonicalTimeZone(stored) ?? stored;
   let formatter = formatters.get(zone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat("en-US", {
