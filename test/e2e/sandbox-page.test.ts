@@ -8,15 +8,19 @@
  */
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request, Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser.js";
+import { newSid } from "../../src/sandbox/twilio/sids.js";
 import { makeShop, nextPhone } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
 
 const ctx = useTelephonyContext();
-/** Every wait on the page is bounded: the page polls the sandbox every 2 s, so a reply needs one or two polls. */
+/** Every wait on the page is bounded: the page polls the sandbox every 2 s, so a change needs one or two polls. */
 const WAIT_MS = 8_000;
+/** The page's normal pace, and a bound shorter than it: what must show up without waiting for the next normal poll. */
+const NORMAL_POLL_MS = 2_000;
+const SOONER_THAN_A_POLL_MS = 1_500;
 
 let browser: Browser | undefined;
 let page: Page;
@@ -36,6 +40,33 @@ afterAll(async () => {
 
 /** A phone's card on the page, found by the number in its heading. */
 const phoneCard = (number: string) => page.locator(".phone", { has: page.locator("h3", { hasText: number }) });
+const isStatePoll = (message: Request | Response) => new URL(message.url()).pathname === "/sandbox/api/state";
+
+/**
+ * The little of the DOM that the functions run in the page use: the project
+ * compiles without lib.dom, and these run in Chromium, not in Node.
+ */
+interface PageNode {
+  parentElement: PageNode | null;
+}
+interface PageSelect {
+  options: PageNode[];
+  optionSeen?: PageNode | undefined;
+}
+declare const getComputedStyle: (node: PageNode) => { color: string; backgroundColor: string };
+
+/** WCAG 2 contrast ratio of two computed CSS colours ("rgb(r, g, b)"). */
+function contrastRatio(foreground: string, background: string): number {
+  const luminance = (css: string) => {
+    const [r = 0, g = 0, b = 0] = (css.match(/\d+(\.\d+)?/g) ?? []).map(Number).map((channel) => {
+      const c = channel / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
+  return (light! + 0.05) / (dark! + 0.05);
+}
 
 describe("GET /sandbox, the simulated phones page", () => {
   it("shows an expert's invite, sends their YES, and shows the app's reply", async ({ onTestFailed }) => {
@@ -66,18 +97,43 @@ describe("GET /sandbox, the simulated phones page", () => {
     await invite.waitFor();
     expect(await invite.locator(".meta").textContent()).toBe(`from ${line.e164}`);
     await page.locator("#numbers code", { hasText: line.e164 }).waitFor();
+    // No call yet: said so, rather than an empty section.
+    expect(await page.locator("#calls").textContent()).toBe("none yet");
 
     // Typed as a person would: their own number, the platform number from the list, the word.
     await page.getByPlaceholder("from, e.g. +14155550123").fill(dan);
     await page.locator("#to").selectOption(line.e164);
     await page.getByPlaceholder("message (e.g. YES)").fill("YES");
-    await page.getByRole("button", { name: "Send text" }).click();
-
-    const sent = phoneCard(dan).locator(".msg.sent", { hasText: "YES" });
-    await sent.waitFor();
-    expect(await sent.locator(".meta").textContent()).toBe(`to ${line.e164}`);
+    // Sent right after a normal poll, so the next normal one is 2 s away: the reply must come sooner than that.
+    await page.waitForResponse(isStatePoll);
+    const [sendAnswer] = await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith("/sms")),
+      page.getByRole("button", { name: "Send text" }).click(),
+    ]);
+    expect(sendAnswer.status()).toBe(200);
+    await sendAnswer.finished();
     const reply = phoneCard(dan).locator(".msg.received", { hasText: "You're in! Brew Barn" });
-    await reply.waitFor();
+    await reply.waitFor({ timeout: SOONER_THAN_A_POLL_MS });
+    // Once the reply is in, the page goes back to its normal pace: at most one poll in the next second.
+    const polls: string[] = [];
+    const countPoll = (request: Request) => void (isStatePoll(request) && polls.push(request.url()));
+    page.on("request", countPoll);
+    await page.waitForTimeout(NORMAL_POLL_MS / 2);
+    page.off("request", countPoll);
+    expect(polls.length).toBeLessThanOrEqual(1);
+
+    // Sent, so the box is empty again: pressing the button twice does not send YES twice.
+    expect(await page.getByPlaceholder("message (e.g. YES)").inputValue()).toBe("");
+    const sent = phoneCard(dan).locator(".msg.sent", { hasText: "YES" });
+    expect(await sent.locator(".meta").textContent()).toBe(`to ${line.e164}`);
+    // The small "to/from" line is readable on its bubble (WCAG AA, 4.5:1).
+    for (const meta of [sent.locator(".meta"), invite.locator(".meta")]) {
+      const { color, background } = await meta.evaluate((node: PageNode) => ({
+        color: getComputedStyle(node).color,
+        background: node.parentElement ? getComputedStyle(node.parentElement).backgroundColor : "",
+      }));
+      expect(contrastRatio(color, background), `${color} on ${background}`).toBeGreaterThanOrEqual(4.5);
+    }
     // The reply comes after the YES in the card, as in a phone's thread.
     const bodies = await phoneCard(dan).locator(".msg").evaluateAll((nodes) => nodes.map((node) => node.firstChild?.textContent ?? ""));
     expect(bodies.findIndex((body) => body.startsWith("You're in!"))).toBeGreaterThan(bodies.indexOf("YES"));
@@ -97,6 +153,59 @@ describe("GET /sandbox, the simulated phones page", () => {
     await page.getByPlaceholder("message (e.g. YES)").fill("STATUS");
     await page.getByRole("button", { name: "Send text" }).click();
     await page.locator("#error", { hasText: "must be a phone number in +E.164 form" }).waitFor();
+    // Not sent, so the text stays, to be resent once the number is fixed.
+    expect(await page.getByPlaceholder("message (e.g. YES)").inputValue()).toBe("STATUS");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("keeps the platform number chosen in the list, and the list itself, across refreshes", async () => {
+    const { sandbox, text } = ctx();
+    const [second, third] = sandbox.state.availableNumbers(2);
+    const own = (number: string) =>
+      sandbox.state.own(number, { sms: "http://127.0.0.1:9/sms", voice: "http://127.0.0.1:9/voice", callStatus: "http://127.0.0.1:9/status" }, newSid("PN"));
+    own(second!);
+    await page.goto(`${ctx().deps.config.TWILIO_API_BASE_URL}/sandbox`, { timeout: WAIT_MS });
+    const to = page.locator("#to");
+    await to.locator("option", { hasText: second! }).waitFor({ state: "attached" });
+    await to.selectOption(second!);
+    // An open <select> closes when its options are replaced: a refresh that changed nothing must leave them be.
+    await to.evaluate((select: PageSelect) => (select.optionSeen = select.options[0]));
+
+    // A refresh shows itself: a new phone texts the first number, and its card appears.
+    const newcomer = nextPhone();
+    const firstNumber = await to.locator("option").first().textContent();
+    await text(newcomer, firstNumber!, "hello?");
+    await phoneCard(newcomer).waitFor();
+    expect(await to.inputValue()).toBe(second);
+    expect(await to.evaluate((select: PageSelect) => select.options[0] === select.optionSeen)).toBe(true);
+
+    // A new number does change the list, and the choice survives that too.
+    own(third!);
+    await to.locator("option", { hasText: third! }).waitFor({ state: "attached" });
+    expect(await to.inputValue()).toBe(second);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("says when the sandbox is unreachable, keeps retrying, and clears the notice once it answers", async () => {
+    await page.goto(`${ctx().deps.config.TWILIO_API_BASE_URL}/sandbox`, { timeout: WAIT_MS });
+    const notice = page.getByRole("alert").filter({ hasText: "sandbox unreachable, retrying" });
+    await page.waitForResponse(isStatePoll);
+    expect(await notice.isVisible()).toBe(false);
+
+    // A 503 to the polls, then a dropped connection for a text sent meanwhile: both mean "down", neither throws.
+    await page.route("**/sandbox/api/**", (route) => route.fulfill({ status: 503, body: "" }));
+    await notice.waitFor();
+    await page.unroute("**/sandbox/api/**");
+    await page.route("**/sandbox/api/**", (route) => route.abort("connectionrefused"));
+    await page.getByPlaceholder("from, e.g. +14155550123").fill(nextPhone());
+    await page.getByPlaceholder("message (e.g. YES)").fill("anyone there?");
+    await page.getByRole("button", { name: "Send text" }).click();
+    await page.locator("#error", { hasText: "sandbox unreachable" }).waitFor();
+    expect(await page.getByPlaceholder("message (e.g. YES)").inputValue()).toBe("anyone there?");
+    expect(await notice.isVisible()).toBe(true);
+
+    await page.unroute("**/sandbox/api/**");
+    await notice.waitFor({ state: "hidden" });
     expect(pageErrors).toEqual([]);
   });
 });
