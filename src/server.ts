@@ -28,6 +28,9 @@ async function shutdown(signal: string): Promise<void> {
     await app.close();
     await deps.close();
     deps.logger.info("stopped cleanly");
+    // Lines still being written asynchronously would otherwise come out after the ones
+    // process.exit flushes synchronously, out of order.
+    await new Promise<void>((resolve) => deps.logger.flush(() => resolve()));
     process.exit(0);
   } catch (error) {
     deps.logger.error({ err: error }, "error during shutdown");

@@ -19,6 +19,7 @@ const stop = async (signal: string) => {
   try {
     await (await starting).close();
     await deps.close();
+    await new Promise<void>((resolve) => deps.logger.flush(() => resolve())); // keep the last lines in order
     process.exit(0);
   } catch (error) {
     deps.logger.error({ err: error }, "error during worker shutdown");

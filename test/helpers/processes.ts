@@ -63,17 +63,37 @@ export function startEntryPoint(entry: string, env: Record<string, string>): Sta
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  const collect = (into: string[]) => (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n").filter(Boolean)) {
+  const collect = (into: string[]) => {
+    // A chunk can end mid-line: keep the tail until its newline (or the end of the stream) arrives.
+    let partial = "";
+    const take = (line: string) => {
+      if (!line) return;
       into.push(line);
       for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
         waiter.resolve(line);
         waiters.splice(waiters.indexOf(waiter), 1);
       }
-    }
+    };
+    return {
+      data: (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) take(line);
+      },
+      end: () => {
+        take(partial);
+        partial = "";
+      },
+    };
   };
-  child.stdout.on("data", collect(stdout));
-  child.stderr.on("data", collect(stderr));
+  for (const [stream, into] of [
+    [child.stdout, stdout],
+    [child.stderr, stderr],
+  ] as const) {
+    const collector = collect(into);
+    stream.on("data", collector.data);
+    stream.on("end", collector.end);
+  }
   // "close", not "exit": "exit" can come before the last output is read, and tests check that output.
   const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return {
@@ -90,4 +110,24 @@ export function startEntryPoint(entry: string, env: Record<string, string>): Sta
       });
     },
   };
+}
+
+/**
+ * Whether the JSON log line whose `msg` matches `first` was logged (by its own `time`) no later
+ * than the one matching `then`; false when either is missing.
+ */
+export function loggedInOrder(lines: string[], first: RegExp, then: RegExp): boolean {
+  const timeOf = (pattern: RegExp): number | undefined => {
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown; time?: unknown };
+        if (typeof entry.msg === "string" && pattern.test(entry.msg) && typeof entry.time === "number") return entry.time;
+      } catch {
+        // not a log line
+      }
+    }
+    return undefined;
+  };
+  const [a, b] = [timeOf(first), timeOf(then)];
+  return a !== undefined && b !== undefined && a <= b;
 }
