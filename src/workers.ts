@@ -1,13 +1,16 @@
 import { Queue, type Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { createRedis, type Deps } from "./deps.js";
 import { QUEUES } from "./jobs/define.js";
 import { startRunner } from "./jobs/runner.js";
 import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
-import { createOutboxRelay } from "./modules/outbox/outbox.js";
+import { createOutboxRelay, republishIfRedisLostData } from "./modules/outbox/outbox.js";
 import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
 import { telephonyJobs } from "./modules/telephony/jobs.js";
 
 export interface RunningWorkers {
+  /** The workers' own Redis connection; tests drop it to act out a Redis restart. */
+  readonly connection: Redis;
   close(): Promise<void>;
 }
 
@@ -22,17 +25,27 @@ const RELAY_POLL_MS = { listening: 1_000, deaf: 100, busy: 10 } as const;
 /** Starts the outbox relay and every queue's runner; exported so dev and tests can run them in-process. */
 export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const connection = createRedis(deps.config.REDIS_URL, "worker", `${deps.queuePrefix}-worker`);
+  // ioredis reconnects by itself; say so once per failure instead of an unhandled error event.
+  connection.on("error", (error) => deps.logger.warn({ err: error }, "workers' Redis connection failed; reconnecting"));
   const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: deps.queuePrefix });
-  // Redis holds the schedules, and a Redis that restarted empty (no persistence) has lost
-  // them: upsert them again on every reconnect, or the sweeps would never run again.
-  const reschedule = () => {
-    scheduleMaintenance(maintenanceQueue).then(
+  maintenanceQueue.on("error", () => {}); // the connection's own listener reports it
+  // Redis holds the schedules and the jobs, and a Redis that came back empty (no
+  // persistence) has lost both: on every reconnect, upsert the schedules again and hand
+  // the outbox rows of lost jobs back to the relay, or that work would never run.
+  const recoverRedisLoss = async () => {
+    await scheduleMaintenance(maintenanceQueue);
+    const republished = await republishIfRedisLostData({ ...deps, connection, prefix: deps.queuePrefix });
+    // No epoch key: the first start on this Redis, or it lost its data. Only the latter finds work to redo.
+    if (republished) deps.logger.warn({ republished }, "Redis had lost its data: outbox jobs handed back to the relay");
+  };
+  const onReconnect = () => {
+    recoverRedisLoss().then(
       () => deps.logger.info("maintenance schedules restored after a Redis reconnect"),
-      (error: unknown) => deps.logger.warn({ err: error }, "could not restore the maintenance schedules; retrying at the next reconnect"),
+      (error: unknown) => deps.logger.warn({ err: error }, "could not recover after a Redis reconnect; retrying at the next one"),
     );
   };
-  connection.on("ready", reschedule);
-  await scheduleMaintenance(maintenanceQueue);
+  connection.on("ready", onReconnect);
+  await recoverRedisLoss();
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
   const workers: Worker[] = [
     startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
@@ -87,9 +100,10 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
 
   deps.logger.info({ queues: Object.values(QUEUES) }, "workers started");
   return {
+    connection,
     async close() {
       running = false;
-      connection.off("ready", reschedule);
+      connection.off("ready", onReconnect);
       await wakeup.close(); // also ends the relay's current wait
       await relayLoop;
       await Promise.all(workers.map((worker) => worker.close()));

@@ -47,12 +47,10 @@ describe("maintenance worker", () => {
     const { deps } = ctx();
     for (const scheduler of await queue.getJobSchedulers()) await queue.removeJobScheduler(scheduler.key);
     expect(await queue.getJobSchedulers()).toEqual([]);
-    // Drop only this file's worker connection, by the name the workers give it.
-    const clients = String(await deps.redis.client("LIST")).split("\n");
-    const ours = clients.filter((line) => line.includes(` name=${deps.queuePrefix}-worker `));
-    expect(ours).toHaveLength(1);
-    const id = /\bid=(\d+)/.exec(ours[0] ?? "")?.[1];
-    await deps.redis.client("KILL", "ID", id ?? "");
+    // Drop only this file's worker connection, by its client id.
+    const id = await workers?.connection.client("ID");
+    expect(id).toBeDefined();
+    await deps.redis.client("KILL", "ID", String(id));
     let restored: string[] = [];
     for (let i = 0; i < 100 && restored.length < 4; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -54,7 +54,11 @@ export function createOutboxRelay(deps: {
   logger: Logger;
 }): OutboxRelay {
   const queues = new Map<string, Queue>(
-    Object.values(QUEUES).map((name) => [name, new Queue(name, { connection: deps.connection, prefix: deps.prefix })]),
+    Object.values(QUEUES).map((name) => {
+      const queue = new Queue(name, { connection: deps.connection, prefix: deps.prefix });
+      queue.on("error", () => {}); // a failed add surfaces in relayOnce, which the relay loop reports
+      return [name, queue];
+    }),
   );
   const unroutable = new Set<string>();
   return {
@@ -105,3 +109,41 @@ export function createOutboxRelay(deps: {
     },
   };
 }
+
+/**
+ * The key whose absence tells that Redis lost its data (a restart without
+ * persistence, a failover to an empty replica, a flush): set once by the
+ * first worker that finds it missing.
+ */
+export function redisEpochKey(prefix: string): string {
+  return `${prefix}:outbox:redis-epoch`;
+}
+
+/**
+ * Redis carries work, never truth: when it comes back empty, the jobs it held
+ * are gone although their outbox rows say "published". Those rows are handed
+ * back to the relay: every row whose job BullMQ would still keep (completed
+ * ones for a day) or that has yet to run. Re-adding is safe either way: a job
+ * BullMQ still has is ignored (same job id), and handlers are idempotent, so
+ * one that had already run does nothing new.
+ *
+ * Returns how many rows go back, or null when Redis kept its data (the epoch
+ * key was there). Run at worker start and on every reconnect.
+ */
+export async function republishIfRedisLostData(deps: {
+  prisma: PrismaClient;
+  connection: Redis;
+  prefix: string;
+  clock: Clock;
+}): Promise<number | null> {
+  const fresh = await deps.connection.set(redisEpochKey(deps.prefix), deps.clock.now().toISOString(), "NX");
+  if (fresh !== "OK") return null;
+  const now = deps.clock.now();
+  const keptSince = new Date(now.getTime() - KEEP_COMPLETED_SECONDS * 1000);
+  const { count } = await deps.prisma.outboxEvent.updateMany({
+    where: { publishedAt: { not: null }, OR: [{ publishedAt: { gt: keptSince } }, { runAt: { gt: now } }] },
+    data: { publishedAt: null },
+  });
+  return count;
+}
+
