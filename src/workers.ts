@@ -6,6 +6,8 @@ import { startRunner } from "./jobs/runner.js";
 import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
 import { createOutboxRelay, republishIfRedisLostData } from "./modules/outbox/outbox.js";
 import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
+import { routingJobs } from "./modules/routing/jobs.js";
+import { sessionJobs } from "./modules/sessions/jobs.js";
 import { telephonyJobs } from "./modules/telephony/jobs.js";
 
 export interface RunningWorkers {
@@ -50,6 +52,8 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   const workers: Worker[] = [
     startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
     startRunner({ ...common, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, queue: QUEUES.routing, definitions: routingJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
   ];
 
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");

@@ -29,7 +29,8 @@ export interface TelephonyContext extends TestContext {
 export function useTelephonyContext(config: Record<string, string> = {}): () => TelephonyContext {
   let context: (TelephonyContext & { close(): Promise<void> }) | undefined;
   let workers: RunningWorkers | undefined;
-  let queue: Queue | undefined;
+  let queues: Queue[] = [];
+  let queueConnection: ReturnType<typeof createRedis> | undefined;
 
   beforeAll(async () => {
     const base = testConfig();
@@ -56,22 +57,23 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
       return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
     };
     workers = await startWorkers(inner.deps);
-    queue = new Queue(QUEUES.telephony, { connection: createRedis(base.REDIS_URL, "worker"), prefix: inner.deps.queuePrefix });
+    queueConnection = createRedis(base.REDIS_URL, "worker");
+    const connection = queueConnection;
+    queues = Object.values(QUEUES).map((name) => new Queue(name, { connection, prefix: inner.deps.queuePrefix }));
 
     const settle = async () => {
       let quietRounds = 0;
       for (let round = 0; round < 400 && quietRounds < 3; round++) {
         await sandbox.idle();
-        const counts = await queue!.getJobCounts("waiting", "active", "prioritized", "waiting-children");
-        // Delayed jobs count only when due soon: a message held for quiet hours is settled, not busy.
-        // BullMQ scores the delayed set as runAt * 0x1000 + counter.
-        const dueSoon = await inner.deps.redis.zcount(
-          `${inner.deps.queuePrefix}:${QUEUES.telephony}:delayed`,
-          0,
-          (Date.now() + 3_000) * 0x1000,
-        );
-        const outbox = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null } });
-        const busy = Object.values(counts).reduce((sum, count) => sum + count, 0) + outbox + dueSoon;
+        let busy = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null, runAt: { lte: new Date(Date.now() + 3_000) } } });
+        for (const queue of queues) {
+          const counts = await queue.getJobCounts("waiting", "active", "prioritized", "waiting-children");
+          // Delayed jobs count only when due soon: a message held for quiet hours, or a timer
+          // for later (an offer's timeout, an idle session), is settled, not busy.
+          // BullMQ scores the delayed set as runAt * 0x1000 + counter.
+          const dueSoon = await inner.deps.redis.zcount(`${inner.deps.queuePrefix}:${queue.name}:delayed`, 0, (Date.now() + 3_000) * 0x1000);
+          busy += Object.values(counts).reduce((sum, count) => sum + count, 0) + dueSoon;
+        }
         quietRounds = busy === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -92,7 +94,8 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
       },
       async close() {
         await workers?.close();
-        await queue?.close();
+        await Promise.all(queues.map((queue) => queue.close()));
+        await queueConnection?.quit();
         await inner.close();
         await sandbox.app.close();
       },

@@ -8,11 +8,12 @@ import type { Expert, Message, Prisma } from "../../generated/prisma/client.js";
 import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
+import { handleProxyText } from "../sessions/relay.js";
 import { copy, statusText } from "./copy.js";
 import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
 import { OPT_OUT_CONFIRMATION, queueSms } from "./sms.js";
 
-type InboundDeps = Pick<Deps, "prisma" | "clock" | "config" | "logger">;
+type InboundDeps = Pick<Deps, "prisma" | "sql" | "redis" | "twilio" | "clock" | "config" | "logger" | "queuePrefix">;
 type Tx = Prisma.TransactionClient;
 
 function reply(tx: Tx, inbound: Message, shopId: string, body: string) {
@@ -101,6 +102,10 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
   const inbound = await prisma.message.findUnique({ where: { id: messageId } });
   if (!inbound || inbound.direction !== "inbound") return;
   const line = await prisma.phoneNumber.findUnique({ where: { e164: inbound.to }, include: { shop: true } });
+  if (line?.purpose === "proxy") {
+    await handleProxyText(deps, inbound);
+    return;
+  }
   if (!line?.shop) {
     logger.warn({ messageId }, "inbound text to a number that is no shop's expert line; ignored");
     return;

@@ -19,7 +19,7 @@ import { OPT_OUT_CONFIRMATION, queueSms, SEND_SMS } from "./sms.js";
 export { EXPERT_INVITE } from "./invites.js";
 export const HANDLE_INBOUND_SMS = "handle-inbound-sms";
 
-type TelephonyDeps = Pick<Deps, "prisma" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
+type TelephonyDeps = Pick<Deps, "prisma" | "sql" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
 
 async function withRetries<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
