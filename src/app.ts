@@ -21,6 +21,7 @@ import { createExpertService } from "./modules/experts/service.js";
 import { poolRoutes } from "./modules/pools/routes.js";
 import { createPoolService } from "./modules/pools/service.js";
 import { productRoutes } from "./modules/products/routes.js";
+import { statusPageRoutes } from "./modules/questions/status.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
@@ -95,6 +96,8 @@ export async function buildApp(deps: Deps) {
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
+  // Public, no key: the customer's virtual ticket.
+  await app.register(statusPageRoutes, { deps });
   // Twilio webhooks: form bodies, signature-verified, in their own scope.
   await app.register(twilioWebhookRoutes, { deps });
 

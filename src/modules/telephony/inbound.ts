@@ -9,7 +9,7 @@ import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
 import { handleProxyText } from "../sessions/relay.js";
-import { copy, statusText } from "./copy.js";
+import { copy, PROGRAM_NAME, statusText } from "./copy.js";
 import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
 import { OPT_OUT_CONFIRMATION, queueSms } from "./sms.js";
 
@@ -97,45 +97,63 @@ async function actOnExpert(
   }
 }
 
+/**
+ * STOP is per number pair. Twilio has already blocked the pair and sent its
+ * one confirmation; we record it so we never even try to send, and then stay
+ * silent. START/UNSTOP (and YES to an expert line, a Twilio opt-in word) lift it.
+ */
+async function recordOptOutChange(
+  tx: Tx,
+  input: { inbound: Message; intent: Extract<InboundIntent, { kind: "opt-out" | "opt-in" }>; shop: { id: string; name: string } | null },
+) {
+  const { inbound, intent, shop } = input;
+  if (intent.kind === "opt-in") {
+    await tx.optOut.deleteMany({ where: { phone: inbound.from, platformNumber: inbound.to } });
+    return;
+  }
+  const { count } = await tx.optOut.createMany({ data: [{ phone: inbound.from, platformNumber: inbound.to }], skipDuplicates: true });
+  // Words Twilio does not act on get our one confirmation (sent past the opt-out: it confirms it).
+  if (count === 1 && !TWILIO_HANDLED_OPT_OUTS.includes(intent.keyword)) {
+    await queueSms(tx, {
+      shopId: shop?.id ?? null,
+      from: inbound.to,
+      to: inbound.from,
+      body: copy.optedOut(shop?.name ?? PROGRAM_NAME),
+      purpose: OPT_OUT_CONFIRMATION,
+      isReply: true,
+      dedupeKey: `reply:${inbound.id}`,
+    });
+  }
+}
+
 export async function handleInboundSms(deps: InboundDeps, messageId: string): Promise<void> {
   const { prisma, logger } = deps;
   const inbound = await prisma.message.findUnique({ where: { id: messageId } });
   if (!inbound || inbound.direction !== "inbound") return;
   const line = await prisma.phoneNumber.findUnique({ where: { e164: inbound.to }, include: { shop: true } });
-  if (line?.purpose === "proxy") {
+  if (!line) {
+    logger.warn({ messageId }, "inbound text to a number that is not ours; ignored");
+    return;
+  }
+  const intent = parseInbound(inbound.body);
+  // Opt-outs come first, on every kind of number: never relayed, never answered but once.
+  if (intent.kind === "opt-out" || intent.kind === "opt-in") {
+    await prisma.$transaction((tx) => recordOptOutChange(tx, { inbound, intent, shop: line.shop }));
+    return;
+  }
+  if (line.purpose === "proxy") {
     await handleProxyText(deps, inbound);
     return;
   }
-  if (!line?.shop) {
-    logger.warn({ messageId }, "inbound text to a number that is no shop's expert line; ignored");
+  if (!line.shop) {
+    logger.warn({ messageId }, "inbound text to an expert line without a shop; ignored");
     return;
   }
   const shop = line.shop;
-  const intent = parseInbound(inbound.body);
 
   await prisma.$transaction(async (tx) => {
-    // STOP is per number pair. Twilio has already blocked the pair and sent
-    // its one confirmation; we record it so we never even try to send, and
-    // then stay silent. START/UNSTOP (and YES, a Twilio opt-in word) lift it.
-    if (intent.kind === "opt-out") {
-      const { count } = await tx.optOut.createMany({ data: [{ phone: inbound.from, platformNumber: inbound.to }], skipDuplicates: true });
-      // Words Twilio does not act on get our one confirmation (sent past the opt-out: it confirms it).
-      if (count === 1 && !TWILIO_HANDLED_OPT_OUTS.includes(intent.keyword)) {
-        await queueSms(tx, {
-          shopId: shop.id,
-          from: inbound.to,
-          to: inbound.from,
-          body: copy.optedOut(shop.name),
-          purpose: OPT_OUT_CONFIRMATION,
-          isReply: true,
-          dedupeKey: `reply:${inbound.id}`,
-        });
-      }
-      return;
-    }
-    if (intent.kind === "opt-in" || intent.kind === "join") {
+    if (intent.kind === "join") {
       await tx.optOut.deleteMany({ where: { phone: inbound.from, platformNumber: inbound.to } });
-      if (intent.kind === "opt-in") return;
     }
 
     // Row lock: two quick texts (OFF, ON) from one expert apply in order.
