@@ -98,6 +98,7 @@ const RETRY_AFTER_SECONDS = 5;
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { body, serverFault } = toProblem(error);
   if (body.status === 503) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  if (error instanceof DomainError && error.headers) reply.headers(error.headers);
   if (serverFault) request.log.error({ err: error }, "request failed");
   else request.log.info({ code: body.code, status: body.status }, "request rejected");
   return sendProblem(request, reply, body);
