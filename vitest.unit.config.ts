@@ -26,6 +26,7 @@ export const PURE_MODULE_TESTS = [
   "src/modules/telephony/message-status.test.ts",
   "src/modules/telephony/proxy-allocation.test.ts",
   "src/modules/telephony/quiet-hours.test.ts",
+  "src/modules/routing/rank.test.ts",
   "src/plugins/route-methods.test.ts",
 ];
 
