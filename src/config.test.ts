@@ -25,6 +25,23 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...valid, PORT: "8080" }).PORT).toBe(8080);
   });
 
+  it("gives the SMS pumping guard's limits defaults, and takes them from the environment", () => {
+    expect(loadConfig(valid)).toMatchObject({
+      SMS_GUARD_SHOP_PER_MINUTE: 120,
+      SMS_GUARD_DESTINATION_PER_HOUR: 5,
+      SMS_GUARD_DESTINATION_PER_DAY: 20,
+    });
+    const set = loadConfig({
+      ...valid,
+      SMS_GUARD_SHOP_PER_MINUTE: "600",
+      SMS_GUARD_DESTINATION_PER_HOUR: "2",
+      SMS_GUARD_DESTINATION_PER_DAY: "8",
+    });
+    expect(set).toMatchObject({ SMS_GUARD_SHOP_PER_MINUTE: 600, SMS_GUARD_DESTINATION_PER_HOUR: 2, SMS_GUARD_DESTINATION_PER_DAY: 8 });
+    expect(() => loadConfig({ ...valid, SMS_GUARD_DESTINATION_PER_HOUR: "0" })).toThrow("config: SMS_GUARD_DESTINATION_PER_HOUR");
+    expect(() => loadConfig({ ...valid, SMS_GUARD_SHOP_PER_MINUTE: "1.5" })).toThrow("config: SMS_GUARD_SHOP_PER_MINUTE");
+  });
+
   it.each([
     [{ DATABASE_URL: undefined }, "config: DATABASE_URL is not set (see .env.example)"],
     [{ DATABASE_URL: "" }, "config: DATABASE_URL is not set (see .env.example)"],

@@ -5,6 +5,9 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 
+/** Defaults of the SMS pumping guard's rate limits (see the SMS_GUARD_* variables). */
+export const SMS_GUARD_DEFAULTS = { shopPerMinute: 120, destinationPerHour: 5, destinationPerDay: 20 } as const;
+
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const configSchema = z.object({
@@ -45,6 +48,19 @@ const configSchema = z.object({
   SANDBOX_HOST: z.string().min(1).default("127.0.0.1"),
   /** The sandbox's own memory (numbers bought, messages, opt-outs), kept across restarts as Twilio keeps them. */
   SANDBOX_STATE_FILE: z.string().min(1).default(".expertline/sandbox/twilio-state.json"),
+  /**
+   * SMS pumping guard (OWASP API4): every question texts a number someone
+   * else supplied, and the platform pays for each text. New questions a shop
+   * may start per minute: a burst ceiling far above a real shop's traffic (a
+   * busy store sees a few a minute) that stops a scripted form within a
+   * minute; the per-number limits and the daily cap on new numbers bound
+   * the total.
+   */
+  SMS_GUARD_SHOP_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(SMS_GUARD_DEFAULTS.shopPerMinute),
+  /** Questions one phone number may be sent per hour, across shops: a customer rarely asks more than two or three. */
+  SMS_GUARD_DESTINATION_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(SMS_GUARD_DEFAULTS.destinationPerHour),
+  /** ...and per rolling day, so a slow drip to one number stays bounded. */
+  SMS_GUARD_DESTINATION_PER_DAY: z.coerce.number().int().min(1).max(100_000).default(SMS_GUARD_DEFAULTS.destinationPerDay),
   /** Who experts can reach for help; sent in HELP replies. */
   SUPPORT_CONTACT: z.string().min(3).default("support@expertline.example"),
   /** Body size limit for REST requests, in bytes. */
