@@ -22,6 +22,8 @@ export const PURE_MODULE_TESTS = [
   "src/modules/experts/expert-state.test.ts",
   "src/modules/questions/product-match.test.ts",
   "src/modules/questions/sms-guards.test.ts",
+  "src/modules/questions/status-page.test.ts",
+  "src/modules/questions/status-view.test.ts",
   "src/modules/telephony/copy.test.ts",
   "src/modules/telephony/keywords.test.ts",
   "src/modules/telephony/message-status.test.ts",
