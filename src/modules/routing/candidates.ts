@@ -1,0 +1,360 @@
+/**
+ * Who may be offered a question now: ONE SQL statement through the pool
+ * Prisma itself uses (`deps.sql`), planned once per connection. Ranking them
+ * is rank.ts (pure).
+ *
+ * An expert is a candidate when they are active, approved and not paused; a
+ * member of a pool covering the question; hold every tag the search asks for;
+ * are inside their weekly schedule and outside their quiet hours in their own
+ * time zone (PostgreSQL's AT TIME ZONE, the same rules as src/lib/schedule.ts);
+ * have fewer open sessions than their cap; have not opted out of the shop's
+ * expert line; and have not been offered this question before.
+ *
+ * At 100,000 experts the eligible set of a common tag runs into thousands, and
+ * checking one expert costs a few microseconds, so the query does not look at
+ * all of them. It walks ONE driving set in expert-id order and stops as soon
+ * as it has `limit` candidates:
+ *   - `pool`: the members of the covering pools, when they are few
+ *     (POOL_DOMAIN_MAX) and no more than the holders of the rarest tag;
+ *   - `tag`: the holders of the rarest required tag (an index range);
+ *   - `shop`: every expert of the shop (widened search without tags).
+ * Every candidate is in each set, so when fewer than `limit` exist the walk
+ * reads its whole set and finds them all: a small or rare search is exact.
+ * The walk starts just after the expert offered most recently in the shop and
+ * wraps around (round robin), so a large eligible set is taken in turns
+ * instead of always from its start; rank.ts then orders the window. The
+ * customer's earlier expert (continuity) is checked on its own, first, so a
+ * window never leaves them out.
+ *
+ * Each check is a sub-select evaluated per row in a fixed order (cheap index
+ * probes first, the expert's row next, then sessions, opt-outs, offers): the
+ * planner cannot turn one into a join over a whole table, which it would
+ * otherwise do for a table it knows nothing about.
+ */
+import type pg from "pg";
+import type { Candidate } from "./rank.js";
+
+type Sql = Pick<pg.Pool, "query">;
+
+export interface CandidateQuery {
+  shopId: string;
+  questionId: string;
+  productId: string | null;
+  tags: string[];
+  optionalTags: string[];
+  /** 0 = every tag and optional tag, 1 = optional tags dropped, 2 = also every pool of the shop. */
+  widenLevel: 0 | 1 | 2;
+  now: Date;
+  /** How many candidates to return at most (besides the earlier expert). */
+  limit?: number;
+}
+
+/** Enough for a broadcast round and for ranking to choose among; more only costs time. */
+export const DEFAULT_CANDIDATE_LIMIT = 25;
+/** Covering pools with at most this many members are walked whole; past it, the tag or shop walk is cheaper. */
+export const POOL_DOMAIN_MAX = 2_000;
+/** Holders of a tag are counted up to this to find the rarest one (an index range of at most this many entries per tag). */
+const TAG_COUNT_CAP = 2_000;
+/** Pool means are recomputed at most this often per process (see poolMeanRatings). */
+export const POOL_MEAN_MAX_AGE_MS = 60_000;
+
+// ---------------------------------------------------------------- the statement
+//
+// $1 shopId, $2 questionId, $3 productId (nullable), $4 tags required at this level,
+// $5 widen level, $6 now, $7 limit, $8 every tag of the question (for the skill levels returned).
+
+/** Covering pools, most specific first: listing the product, overlapping the tags (no product), shop-wide, any (level 2). */
+const COVERING = `
+  SELECT COALESCE(array_agg(p.id ORDER BY p.specificity, p.id), '{}') AS ids
+  FROM (
+    SELECT p.id, CASE
+        WHEN EXISTS (SELECT 1 FROM "PoolProduct" pp WHERE pp."poolId" = p.id AND pp."productId" = $3::uuid) THEN 0
+        WHEN $3::uuid IS NULL AND p.tags && $4::text[] THEN 1
+        WHEN NOT EXISTS (SELECT 1 FROM "PoolProduct" pp WHERE pp."poolId" = p.id) THEN 2
+        ELSE 3 END AS specificity
+    FROM "Pool" p
+    WHERE p."shopId" = $1::uuid
+  ) p
+  WHERE p.specificity < 3 OR $5::int >= 2`;
+
+const COVERING_IDS = `(SELECT ids FROM covering)::uuid[]`;
+
+const IN_COVERING_POOL = (id: string) =>
+  `(SELECT true FROM "PoolMember" pm WHERE pm."expertId" = ${id} AND pm."poolId" = ANY (${COVERING_IDS}) LIMIT 1)`;
+
+const HOLDS_EVERY_TAG = (id: string) =>
+  `(SELECT count(*) FROM "ExpertSkill" s WHERE s."expertId" = ${id} AND s.tag = ANY ($4::text[])) = cardinality($4::text[])`;
+
+/** The expert's wall clock now: "HH:MM" and "mon".."sun" in their own zone. */
+const LOCAL_TIME = `
+  SELECT to_char(z.local, 'HH24:MI') COLLATE "C" AS hm, lower(to_char(z.local, 'Dy')) AS dy
+  FROM (SELECT $6::timestamptz AT TIME ZONE e."timeZone" AS local) z`;
+
+/**
+ * The expert's own row and everything checked against it, for one id.
+ * "HH:MM" strings compare in byte order ("C"), which is clock order; an
+ * availability window may end at "24:00". Mirrors isReachable() of
+ * src/lib/schedule.ts: no schedule (or not a list) = any hour.
+ */
+const EXPERT_CHECKS = (id: string) => `
+  SELECT e.id, e.name, e."ratingSum", e."ratingCount", e."offersReceived", e."offersAccepted",
+         e."offersDeclined", e."offersTimedOut", e."lastOfferedAt"
+  FROM "Expert" e CROSS JOIN LATERAL (${LOCAL_TIME}) lt
+  WHERE e.id = ${id} AND CASE
+    WHEN NOT (e."shopId" = $1::uuid AND e.status = 'active' AND e."vettingStatus" = 'approved' AND NOT e.paused) THEN false
+    WHEN jsonb_typeof(e."weeklyAvailability") = 'array' AND NOT EXISTS (
+        SELECT 1 FROM jsonb_array_elements(e."weeklyAvailability") w
+        WHERE w->>'day' = lt.dy AND (w->>'start') COLLATE "C" <= lt.hm AND (w->>'end') COLLATE "C" > lt.hm) THEN false
+    WHEN e."quietHoursStart" IS NOT NULL AND e."quietHoursEnd" IS NOT NULL AND CASE
+        WHEN e."quietHoursStart" COLLATE "C" < e."quietHoursEnd" THEN lt.hm >= e."quietHoursStart" AND lt.hm < e."quietHoursEnd"
+        ELSE lt.hm >= e."quietHoursStart" OR lt.hm < e."quietHoursEnd" END THEN false
+    WHEN (SELECT count(*) FROM "Session" ss WHERE ss."expertId" = e.id AND ss.status <> 'ended') >= e."maxConcurrentSessions" THEN false
+    WHEN (SELECT true FROM "OptOut" oo WHERE oo.phone = e.phone AND oo."platformNumber" = ANY ((SELECT lines FROM line)::text[]) LIMIT 1) THEN false
+    WHEN (SELECT true FROM "Offer" o WHERE o."questionId" = $2::uuid AND o."expertId" = e.id) THEN false
+    ELSE true END
+  OFFSET 0`;
+
+/**
+ * Candidates among `ids` (a driving set in id order): the cheap checks on the
+ * id first, then the expert's row. OFFSET 0 keeps each sub-select a per-row
+ * lookup, so the walk stops at the LIMIT.
+ */
+function walk(ids: string, checks: { pool: boolean; tags: boolean }): string {
+  return `
+    SELECT c.* FROM (
+      SELECT d.id FROM (${ids}) d
+      WHERE CASE
+        WHEN d.id = (SELECT id FROM previous) THEN false
+        ${checks.pool ? `WHEN ${IN_COVERING_POOL("d.id")} IS NULL THEN false` : ""}
+        ${checks.tags ? `WHEN NOT ${HOLDS_EVERY_TAG("d.id")} THEN false` : ""}
+        ELSE true END
+      OFFSET 0
+    ) d CROSS JOIN LATERAL (${EXPERT_CHECKS("d.id")}) c`;
+}
+
+/** A driving set from the round-robin cursor on (`>`), then from its start up to it (`<=`). */
+const DRIVERS = {
+  pool: (from: ">" | "<=") => `SELECT id FROM pool_domain WHERE id ${from} (SELECT id FROM cursor) ORDER BY id`,
+  tag: (from: ">" | "<=") =>
+    `SELECT s."expertId" AS id FROM "ExpertSkill" s WHERE s.tag = (SELECT tag FROM plan) AND s."expertId" ${from} (SELECT id FROM cursor) ORDER BY s."expertId"`,
+  shop: (from: ">" | "<=") => `SELECT x.id FROM "Expert" x WHERE x."shopId" = $1::uuid AND x.id ${from} (SELECT id FROM cursor) ORDER BY x.id`,
+} as const;
+
+const WALK_CHECKS = {
+  pool: { pool: false, tags: true },
+  tag: { pool: true, tags: true },
+  shop: { pool: true, tags: false },
+} as const;
+
+/** Every driver's two halves; the plan's one-time filter runs only the chosen driver's, and the LIMIT stops them early. */
+function driverBranches(): string {
+  return (Object.keys(DRIVERS) as (keyof typeof DRIVERS)[])
+    .flatMap((driver) =>
+      ([">", "<="] as const).map(
+        (from) => `(${walk(DRIVERS[driver](from), WALK_CHECKS[driver])} WHERE (SELECT driver FROM plan) = '${driver}' LIMIT $7)`,
+      ),
+    )
+    .join("\n    UNION ALL ");
+}
+
+/**
+ * The customer's latest session with this shop, for this product (any product
+ * when the question has none): its expert is offered first (continuity).
+ * $1 shop, $2 customer phone, $3 product.
+ */
+const PREVIOUS_SESSION = `
+  SELECT s."expertId" AS id
+  FROM "Session" s JOIN "Question" q ON q.id = s."questionId"
+  WHERE s."customerPhone" = $2 AND s."shopId" = $1::uuid AND ($3::uuid IS NULL OR q."productId" = $3::uuid)
+  ORDER BY s."createdAt" DESC, s.id DESC
+  LIMIT 1`;
+
+export const FIND_CANDIDATES_SQL = `
+WITH covering AS MATERIALIZED (${COVERING}
+), line AS MATERIALIZED (
+  SELECT array_agg(n.e164) AS lines FROM "PhoneNumber" n WHERE n.purpose = 'expert_line' AND n."shopId" = $1::uuid
+), previous AS MATERIALIZED (
+  SELECT (${PREVIOUS_SESSION.replace("$2", () => `(SELECT q."customerPhone" FROM "Question" q WHERE q.id = $2::uuid)`)}) AS id
+), anchor AS MATERIALIZED (
+  -- The rarest required tag: its holders are the smallest set every candidate is in. Holders are
+  -- counted up to the cap; among tags past it, the one whose cap-th holder comes latest in id order is
+  -- the sparser (ids are spread evenly enough for that: random bits, or creation time).
+  SELECT t.tag, h.holders
+  FROM unnest($4::text[]) t(tag)
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS holders, max(x.id::text) AS last_counted
+    FROM (SELECT s."expertId" AS id FROM "ExpertSkill" s WHERE s.tag = t.tag ORDER BY s."expertId" LIMIT ${TAG_COUNT_CAP}) x
+  ) h
+  ORDER BY h.holders, h.last_counted DESC, t.tag LIMIT 1
+), plan AS MATERIALIZED (
+  SELECT a.tag, CASE
+      WHEN m.members <= ${POOL_DOMAIN_MAX} AND (a.tag IS NULL OR m.members <= a.holders) THEN 'pool'
+      WHEN a.tag IS NOT NULL THEN 'tag'
+      ELSE 'shop' END AS driver
+  FROM (SELECT count(*) AS members FROM (
+          SELECT 1 FROM "PoolMember" pm WHERE pm."poolId" = ANY (${COVERING_IDS}) LIMIT ${POOL_DOMAIN_MAX + 1}) x) m
+  LEFT JOIN anchor a ON true
+), pool_domain AS MATERIALIZED (
+  SELECT DISTINCT pm."expertId" AS id FROM "PoolMember" pm
+  WHERE (SELECT driver FROM plan) = 'pool' AND pm."poolId" = ANY (${COVERING_IDS})
+), cursor AS MATERIALIZED (
+  -- Round robin: the walk starts after the expert who got the shop's latest offer.
+  SELECT COALESCE(
+    (SELECT x.id FROM "Expert" x WHERE x."shopId" = $1::uuid AND x."lastOfferedAt" IS NOT NULL ORDER BY x."lastOfferedAt" DESC LIMIT 1),
+    '00000000-0000-0000-0000-000000000000'::uuid) AS id
+)
+SELECT c.*,
+  (SELECT pm."poolId" FROM "PoolMember" pm WHERE pm."expertId" = c.id AND pm."poolId" = ANY (${COVERING_IDS})
+   ORDER BY array_position(${COVERING_IDS}, pm."poolId") LIMIT 1) AS "poolId",
+  (SELECT COALESCE(jsonb_object_agg(s.tag, s.level), '{}') FROM "ExpertSkill" s WHERE s."expertId" = c.id AND s.tag = ANY ($8::text[])) AS skills
+FROM (
+  (SELECT c.* FROM previous p
+   CROSS JOIN LATERAL (SELECT p.id WHERE ${IN_COVERING_POOL("p.id")} AND ${HOLDS_EVERY_TAG("p.id")} OFFSET 0) d
+   CROSS JOIN LATERAL (${EXPERT_CHECKS("d.id")}) c)
+  UNION ALL (
+    SELECT * FROM (
+    ${driverBranches()}
+    ) walked LIMIT $7)
+) c`;
+
+// ---------------------------------------------------------------- pool means
+
+/**
+ * The mean rating of a pool's members, sum over count, null without ratings.
+ * Computing it reads every member's row (a pool may have thousands), which
+ * costs more than the whole candidate query, and it changes only when a
+ * rating lands: each process keeps it for POOL_MEAN_MAX_AGE_MS. A stale mean
+ * is served while one refresh runs in the background; only a pool never seen
+ * waits for its mean. The cache belongs to the connection pool it was read
+ * through, so test databases never share one.
+ */
+interface PoolMean {
+  mean: number | null;
+  fetchedAt: number;
+  refreshing: boolean;
+}
+
+const poolMeans = new WeakMap<Sql, Map<string, PoolMean>>();
+
+const POOL_MEANS_SQL = `
+  SELECT pm."poolId" AS "poolId", sum(e."ratingSum")::float8 AS "ratingSum", sum(e."ratingCount")::float8 AS "ratingCount"
+  FROM "PoolMember" pm JOIN "Expert" e ON e.id = pm."expertId"
+  WHERE pm."poolId" = ANY ($1::uuid[])
+  GROUP BY pm."poolId"`;
+
+async function fetchPoolMeans(sql: Sql, cache: Map<string, PoolMean>, poolIds: string[]): Promise<void> {
+  const { rows } = await sql.query<{ poolId: string; ratingSum: number; ratingCount: number }>({
+    name: "routing-pool-means",
+    text: POOL_MEANS_SQL,
+    values: [poolIds],
+  });
+  const fetchedAt = Date.now();
+  for (const poolId of poolIds) cache.set(poolId, { mean: null, fetchedAt, refreshing: false });
+  for (const row of rows) {
+    cache.set(row.poolId, { mean: row.ratingCount > 0 ? row.ratingSum / row.ratingCount : null, fetchedAt, refreshing: false });
+  }
+}
+
+async function poolMeanRatings(sql: Sql, poolIds: string[]): Promise<Map<string, number | null>> {
+  let cache = poolMeans.get(sql);
+  if (!cache) {
+    cache = new Map();
+    poolMeans.set(sql, cache);
+  }
+  const unique = [...new Set(poolIds)];
+  const missing = unique.filter((poolId) => !cache.has(poolId));
+  if (missing.length > 0) await fetchPoolMeans(sql, cache, missing);
+  const stale = unique.filter((poolId) => {
+    const entry = cache.get(poolId);
+    return entry !== undefined && !entry.refreshing && Date.now() - entry.fetchedAt > POOL_MEAN_MAX_AGE_MS;
+  });
+  if (stale.length > 0) {
+    for (const poolId of stale) cache.get(poolId)!.refreshing = true;
+    // A failed refresh keeps the old mean and is retried by the next query that finds it stale.
+    fetchPoolMeans(sql, cache, stale).catch(() => {
+      for (const poolId of stale) {
+        const entry = cache.get(poolId);
+        if (entry) entry.refreshing = false;
+      }
+    });
+  }
+  return new Map(unique.map((poolId) => [poolId, cache.get(poolId)?.mean ?? null]));
+}
+
+// ---------------------------------------------------------------- the functions
+
+interface CandidateRow {
+  id: string;
+  name: string;
+  poolId: string;
+  skills: Record<string, number>;
+  ratingSum: number;
+  ratingCount: number;
+  offersReceived: number;
+  offersAccepted: number;
+  offersDeclined: number;
+  offersTimedOut: number;
+  lastOfferedAt: Date | null;
+}
+
+/** The tags a search at `widenLevel` requires of every candidate: optional ones only before the first widening. */
+export function requiredTags(query: Pick<CandidateQuery, "tags" | "optionalTags" | "widenLevel">): string[] {
+  return [...new Set(query.widenLevel === 0 ? [...query.tags, ...query.optionalTags] : query.tags)];
+}
+
+/**
+ * Up to `limit` experts who may be offered this question now, and the
+ * customer's earlier expert when they may be. Unordered: rank them with
+ * rankCandidates.
+ */
+export async function findCandidates(sql: Sql, query: CandidateQuery): Promise<Candidate[]> {
+  const limit = query.limit ?? DEFAULT_CANDIDATE_LIMIT;
+  const { rows } = await sql.query<CandidateRow>({
+    name: "routing-find-candidates",
+    text: FIND_CANDIDATES_SQL,
+    values: [
+      query.shopId,
+      query.questionId,
+      query.productId,
+      requiredTags(query),
+      query.widenLevel,
+      query.now,
+      limit,
+      [...new Set([...query.tags, ...query.optionalTags])],
+    ],
+  });
+  const means = await poolMeanRatings(
+    sql,
+    rows.map((row) => row.poolId),
+  );
+  return rows.map((row) => ({
+    expertId: row.id,
+    name: row.name,
+    poolId: row.poolId,
+    skills: row.skills,
+    ratingSum: row.ratingSum,
+    ratingCount: row.ratingCount,
+    poolMeanRating: means.get(row.poolId) ?? null,
+    offersReceived: row.offersReceived,
+    offersAccepted: row.offersAccepted,
+    offersDeclined: row.offersDeclined,
+    offersTimedOut: row.offersTimedOut,
+    lastOfferedAt: row.lastOfferedAt,
+  }));
+}
+
+/**
+ * The expert of the customer's latest session with this shop, for this
+ * product (any product when `productId` is null), or null.
+ */
+export async function findPreviousExpert(
+  sql: Sql,
+  input: { shopId: string; customerPhone: string; productId: string | null },
+): Promise<string | null> {
+  const { rows } = await sql.query<{ id: string }>({
+    name: "routing-previous-expert",
+    text: PREVIOUS_SESSION,
+    values: [input.shopId, input.customerPhone, input.productId],
+  });
+  return rows[0]?.id ?? null;
+}
