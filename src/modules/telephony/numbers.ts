@@ -104,6 +104,31 @@ export function createNumberService({ prisma, twilio, config, logger }: NumberDe
         { timeout: 30_000 },
       );
     },
+
+    /**
+     * A proxy number that `fits` picks from the pool (oldest first), or one
+     * bought now when none fits and auto-provisioning is on. Under one lock
+     * for the whole pool: callers who find none at the same moment re-check
+     * in turn, so they buy one number between them where one is enough.
+     * `fits` only advises; the caller allocates under its own lock.
+     */
+    async ensureProxyNumber(fits: (pool: PhoneNumber[]) => Promise<PhoneNumber | null>): Promise<PhoneNumber> {
+      return prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('proxy-numbers'))`;
+          const pool = await tx.phoneNumber.findMany({ where: { purpose: "proxy" }, orderBy: { id: "asc" } });
+          const fitting = await fits(pool);
+          if (fitting) return fitting;
+          if (!autoProvisionEnabled(config)) {
+            throw new DomainError(409, "no-proxy-number", "No proxy number is free for this pair; register one with POST /v1/admin/phone-numbers");
+          }
+          const bought = await provision();
+          logger.info({ poolSize: pool.length + 1 }, "bought a proxy number");
+          return tx.phoneNumber.create({ data: { e164: bought.e164, twilioSid: bought.sid, purpose: "proxy" } });
+        },
+        { timeout: 30_000 },
+      );
+    },
   };
 }
 
