@@ -73,7 +73,7 @@ describe("tag fit", () => {
     ["an optional tag held at 5", { "all-grain": 5, yeast: 5 }, ["all-grain"], ["yeast"], 1],
     ["an optional tag held at 4, required at 2", { "all-grain": 2, yeast: 4 }, ["all-grain"], ["yeast"], (0.4 + 0.5 * 0.8) / 1.5],
     ["only optional tags", { yeast: 4 }, [], ["yeast", "hops"], 0.4],
-    ["a tag both required and optional counts once, as required", { "all-grain": 4 }, ["all-grain"], ["all-grain"], 0.8],
+    ["a tag both required and optional counts once, as required", { "all-grain": 4, kegging: 2 }, ["all-grain", "kegging"], ["all-grain"], 0.6],
     ["a repeated tag counts once", { "all-grain": 5, kegging: 1 }, ["all-grain", "all-grain", "kegging"], [], 0.6],
     ["a level above 5 counts as 5", { "all-grain": 9 }, ["all-grain"], [], 1],
     ["a negative level counts as nothing", { "all-grain": -2, kegging: 5 }, ["all-grain", "kegging"], [], 0.5],
@@ -98,6 +98,7 @@ describe("tag fit", () => {
     [["all-grain", "kegging"], [], "Skill levels: all-grain 3/5, kegging not held."],
     [["all-grain"], ["yeast", "kegging"], "Skill levels: all-grain 3/5. Optional: yeast 2/5, kegging not held."],
     [[], ["yeast"], "Optional: yeast 2/5."],
+    [["all-grain"], ["all-grain"], "Skill levels: all-grain 3/5."],
   ])("says which levels it saw (%j + optional %j)", (tags, optionalTags, detail) => {
     expect(scoreTagFit(candidate({ skills: { "all-grain": 3, yeast: 2 } }), { tags, optionalTags }).detail).toBe(detail);
   });
@@ -341,6 +342,7 @@ describe("rankCandidates", () => {
       const ranked = rankCandidates(question(), [a, z], NOW);
       expect(ranked[0]?.score).toBe(ranked[1]?.score);
       expect(order(ranked)).toEqual(expected);
+      expect(order(rankCandidates(question(), [z, a], NOW))).toEqual(expected);
     });
 
     it("give the same order whatever order the candidates come in", () => {
