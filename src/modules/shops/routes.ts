@@ -4,12 +4,14 @@ import { shopIdOf } from "../../plugins/auth.js";
 import { secretIssuing } from "../../plugins/idempotency.js";
 import { commonErrors } from "../../plugins/problem.js";
 import {
+  adminUpdateShopBody,
   apiKeySchema,
   createApiKeyBody,
   createShopBody,
   createShopResponse,
   issuedApiKeySchema,
   shopSchema,
+  updateShopBody,
 } from "./schemas.js";
 import type { ShopService } from "./service.js";
 
@@ -51,6 +53,29 @@ export const adminShopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app,
     },
     async (request) => shops.listShops(request.query),
   );
+
+  app.get(
+    "/shops/:id",
+    {
+      schema: { tags, security: adminAuth, summary: "One shop", params: idParams, response: { 200: shopSchema, ...commonErrors } },
+    },
+    async (request) => shops.getShop(request.params.id),
+  );
+
+  app.patch(
+    "/shops/:id",
+    {
+      schema: {
+        tags,
+        security: adminAuth,
+        summary: "Change a shop's SMS pumping guard (countries, daily cap on new customer numbers), country or status",
+        params: idParams,
+        body: adminUpdateShopBody,
+        response: { 200: shopSchema, ...commonErrors },
+      },
+    },
+    async (request) => shops.adminUpdateShop(request.params.id, request.body),
+  );
 };
 
 /** The calling shop and its API keys. Mounted under /v1 behind a shop key. */
@@ -59,6 +84,20 @@ export const shopRoutes: RoutesPlugin<{ shops: ShopService }> = async (app, { sh
     "/shop",
     { schema: { tags: ["shop"], security: shopAuth, summary: "The calling shop", response: { 200: shopSchema, ...commonErrors } } },
     async (request) => shops.getShop(shopIdOf(request)),
+  );
+
+  app.patch(
+    "/shop",
+    {
+      schema: {
+        tags: ["shop"],
+        security: shopAuth,
+        summary: "Change the calling shop's name or the origins that may frame its status pages",
+        body: updateShopBody,
+        response: { 200: shopSchema, ...commonErrors },
+      },
+    },
+    async (request) => shops.updateShop(shopIdOf(request), request.body),
   );
 
   const tags = ["api-keys"];

@@ -1,13 +1,23 @@
+import type { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
+import type { Prisma, Shop } from "../../generated/prisma/client.js";
+import { definedOnly } from "../../lib/objects.js";
 import type { PageQuery } from "../../lib/pagination.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
 import { issueApiKey } from "../../lib/tokens.js";
+import { smsCountriesOf } from "../questions/sms-guards.js";
+import type { adminUpdateShopBody, updateShopBody } from "./schemas.js";
 
 type Db = Pick<Deps, "prisma" | "clock">;
 
 const apiKeyFields = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
+
+/** A shop as the API shows it: the countries it may text as they apply, not as stored ([] = its own). */
+export function toShopView(shop: Shop) {
+  return { ...shop, smsCountries: smsCountriesOf(shop) };
+}
 
 function slugify(name: string): string {
   const slug = name
@@ -22,20 +32,32 @@ function slugify(name: string): string {
 }
 
 export function createShopService({ prisma, clock }: Db) {
+  async function updateShopFields(shopId: string, fields: Prisma.ShopUpdateManyMutationInput) {
+    const { count } = await prisma.shop.updateMany({ where: { id: shopId }, data: fields });
+    if (count === 0) throw notFound("Shop");
+    return toShopView(await prisma.shop.findUniqueOrThrow({ where: { id: shopId } }));
+  }
+
   return {
     /** Creates a shop with its first API key; the key is returned once and only its hash is kept. */
-    async createShop(input: { name: string; slug?: string | undefined; currency: string }) {
+    /** `country` defaults to the database's (US) for callers that do not say, such as the seed. */
+    async createShop(input: { name: string; slug?: string | undefined; currency: string; country?: string | undefined }) {
       const issued = issueApiKey();
       try {
         return await prisma.$transaction(async (tx) => {
           const shop = await tx.shop.create({
-            data: { name: input.name, slug: input.slug ?? slugify(input.name), currency: input.currency },
+            data: {
+              name: input.name,
+              slug: input.slug ?? slugify(input.name),
+              currency: input.currency,
+              ...(input.country ? { country: input.country } : {}),
+            },
           });
           const apiKey = await tx.apiKey.create({
             data: { shopId: shop.id, name: "Initial key", prefix: issued.prefix, hash: issued.hash },
             select: apiKeyFields,
           });
-          return { shop, apiKey: { ...apiKey, key: issued.key } };
+          return { shop: toShopView(shop), apiKey: { ...apiKey, key: issued.key } };
         });
       } catch (error) {
         if (isUniqueViolation(error, "Shop_slug_key")) {
@@ -46,14 +68,22 @@ export function createShopService({ prisma, clock }: Db) {
     },
 
     async listShops(page: PageQuery) {
-      return toPage(await prisma.shop.findMany({ ...pageArgs(page), where: afterCursor(page) }), page.limit);
+      const rows = await prisma.shop.findMany({ ...pageArgs(page), where: afterCursor(page) });
+      return toPage(rows.map(toShopView), page.limit);
     },
 
     async getShop(shopId: string) {
       const shop = await prisma.shop.findUnique({ where: { id: shopId } });
       if (!shop) throw notFound("Shop");
-      return shop;
+      return toShopView(shop);
     },
+
+    /** The shop's own settings: its name and the origins that may frame its status pages. */
+    updateShop: (shopId: string, input: z.output<typeof updateShopBody>) => updateShopFields(shopId, definedOnly(input)),
+
+    /** The platform admin's settings of a shop: the SMS pumping guard and suspension. */
+    adminUpdateShop: (shopId: string, input: z.output<typeof adminUpdateShopBody>) =>
+      updateShopFields(shopId, definedOnly(input)),
 
     async createApiKey(shopId: string, name: string) {
       const issued = issueApiKey();
