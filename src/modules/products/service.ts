@@ -7,6 +7,10 @@ import { conflict, notFound } from "../../lib/problems.js";
 import { registerTags } from "../tags/service.js";
 import type { createProductBody, listProductsQuery, updateProductBody } from "./schemas.js";
 
+/** The API always sends aliases and expertNoun (defaults applied); other callers (the seed) may leave them out. */
+type CreateProductInput = Omit<z.output<typeof createProductBody>, "aliases" | "expertNoun"> &
+  Partial<Pick<z.output<typeof createProductBody>, "aliases" | "expertNoun">>;
+
 const SKU_INDEX = "Product_shopId_sku_key";
 const skuTaken = () => conflict("sku-taken", "Another product of this shop has this sku");
 
@@ -21,7 +25,7 @@ export function createProductService({ prisma }: Pick<Deps, "prisma">) {
   return {
     getProduct,
 
-    async createProduct(shopId: string, input: z.output<typeof createProductBody>) {
+    async createProduct(shopId: string, input: CreateProductInput) {
       try {
         return await prisma.$transaction(async (tx) => {
           await registerTags(tx, shopId, input.tags);
