@@ -22,7 +22,7 @@ import { RATING_WINDOW_MS } from "./start.js";
 
 type RelayDeps = Pick<SessionDeps, "prisma" | "sql" | "clock" | "config" | "logger">;
 
-/** The fields every path needs, open or ended. */
+/** What a text to an ended session needs to answer it (the rating, the names). */
 const SESSION_FIELDS = {
   id: true,
   questionId: true,
@@ -35,6 +35,37 @@ const SESSION_FIELDS = {
   expert: { select: { name: true } },
   question: { select: { customerName: true, shop: { select: { name: true } } } },
 } as const;
+
+/**
+ * The open session of the pair (sender, proxy number), with the names its
+ * texts need, in one indexed query (the hot path: every relayed text).
+ */
+const FIND_OPEN_SESSION = `
+  SELECT s."id", s."questionId", s."shopId", s."customerPhone", s."expertPhone",
+         e."name" AS "expertName", q."customerName", sh."name" AS "shopName"
+  FROM "PhoneNumber" p
+  JOIN "Session" s ON s."proxyNumberId" = p."id" AND s."status" IN ('active', 'connecting')
+  JOIN "Expert" e ON e."id" = s."expertId"
+  JOIN "Question" q ON q."id" = s."questionId"
+  JOIN "Shop" sh ON sh."id" = s."shopId"
+  WHERE p."e164" = $1 AND $2 IN (s."customerPhone", s."expertPhone")
+  LIMIT 1`;
+
+interface OpenSession {
+  id: string;
+  questionId: string;
+  shopId: string;
+  customerPhone: string;
+  expertPhone: string;
+  expertName: string;
+  customerName: string | null;
+  shopName: string;
+}
+
+async function findOpenSession(deps: RelayDeps, inbound: Message): Promise<OpenSession | null> {
+  const { rows } = await deps.sql.query<OpenSession>({ name: "session-find-open", text: FIND_OPEN_SESSION, values: [inbound.to, inbound.from] });
+  return rows[0] ?? null;
+}
 
 /** Which side of the session `phone` is. The same phone on both sides (a shop testing itself) counts as the customer. */
 function sideOf(session: { customerPhone: string }, phone: string): "customer" | "expert" {
@@ -100,12 +131,11 @@ function linkToSession(db: Pick<Prisma.TransactionClient, "message">, inbound: M
 
 export async function handleProxyText(deps: RelayDeps, inbound: Message): Promise<void> {
   const intent = parseInbound(inbound.body);
-  const pair = { proxyNumber: { e164: inbound.to }, OR: [{ customerPhone: inbound.from }, { expertPhone: inbound.from }] };
-  const open = await deps.prisma.session.findFirst({ where: { ...pair, status: { in: ["active", "connecting"] } }, select: SESSION_FIELDS });
+  const open = await findOpenSession(deps, inbound);
   if (open) {
     const side = sideOf(open, inbound.from);
     if (intent.kind === "help") {
-      await replyHelp(deps, inbound, { ...open, shopName: open.question.shop.name });
+      await replyHelp(deps, inbound, open);
       return;
     }
     if (intent.kind === "end-session") {
@@ -113,7 +143,7 @@ export async function handleProxyText(deps: RelayDeps, inbound: Message): Promis
       await endSession(deps, { sessionId: open.id, endedBy: side, reason: "done_keyword" });
       return;
     }
-    const sender = side === "customer" ? firstName(open.question.customerName, "Customer") : firstName(open.expert.name, "Expert");
+    const sender = side === "customer" ? firstName(open.customerName, "Customer") : firstName(open.expertName, "Expert");
     const recipient = side === "customer" ? open.expertPhone : open.customerPhone;
     if (await relay(deps, { sessionId: open.id, inbound, recipient, body: relayText(sender, inbound.body) })) return;
     // Ended between the look and the relay: answered below, as a text to an ended session.
