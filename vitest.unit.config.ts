@@ -29,6 +29,7 @@ export const PURE_MODULE_TESTS = [
   "src/modules/telephony/message-status.test.ts",
   "src/modules/telephony/proxy-allocation.test.ts",
   "src/modules/telephony/quiet-hours.test.ts",
+  "src/modules/routing/offer-text.test.ts",
   "src/modules/routing/rank.test.ts",
   "src/modules/sessions/copy.test.ts",
   "src/plugins/route-methods.test.ts",

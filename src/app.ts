@@ -21,6 +21,8 @@ import { createExpertService } from "./modules/experts/service.js";
 import { poolRoutes } from "./modules/pools/routes.js";
 import { createPoolService } from "./modules/pools/service.js";
 import { productRoutes } from "./modules/products/routes.js";
+import { questionRoutes } from "./modules/questions/routes.js";
+import { createQuestionService } from "./modules/questions/service.js";
 import { statusPageRoutes } from "./modules/questions/status.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
@@ -93,6 +95,7 @@ export async function buildApp(deps: Deps) {
   const pools = createPoolService(deps);
   const experts = createExpertService(deps);
   const numbers = createNumberService(deps);
+  const questions = createQuestionService(deps);
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
@@ -119,6 +122,7 @@ export async function buildApp(deps: Deps) {
       await shop.register(tagRoutes, { tags });
       await shop.register(poolRoutes, { pools });
       await shop.register(expertRoutes, { experts });
+      await shop.register(questionRoutes, { questions });
     },
     { prefix: "/v1" },
   );

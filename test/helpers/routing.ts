@@ -5,6 +5,7 @@
  */
 import type { App } from "../../src/app.js";
 import type { Deps } from "../../src/deps.js";
+import { createNumberService } from "../../src/modules/telephony/numbers.js";
 import { makeExpert, makePool, makeProduct, type TestShop } from "./factories.js";
 
 type Payload = Record<string, unknown>;
@@ -36,4 +37,9 @@ export async function makeRoutingWorld(
     experts.push(expert);
   }
   return { product, pool, experts };
+}
+
+/** The shop's expert line, bought from the sandbox on first need (as intake does). */
+export async function expertLine(deps: Deps, shopId: string): Promise<string> {
+  return (await createNumberService(deps).ensureExpertLine(shopId)).e164;
 }

@@ -57,11 +57,14 @@ describe("calling the expert line", () => {
 });
 
 describe("texting the expert line", () => {
-  it("a stranger gets a pointer to the shop, and HELP", async () => {
+  it("a stranger's text is a question (the shop has nobody for it yet), and HELP", async () => {
     const { text, inbox } = ctx();
     const stranger = nextPhone();
     await text(stranger, line, "Should I add hot acid water at mash-out?");
-    expect(inbox(stranger)).toEqual([expect.stringMatching(/^Hi! This is Malt House's expert line/)]);
+    expect(inbox(stranger)).toEqual([
+      expect.stringMatching(/^Hi there! Malt House got your question\. .* Follow along: http\S+\/q\/[\w-]{24}$/),
+      expect.stringMatching(/^No expert is free right now/),
+    ]);
     await text(stranger, line, "help");
     expect(inbox(stranger).at(-1)).toContain("Reply STOP to opt out");
   });

@@ -4,6 +4,7 @@ import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../../plugins/idempotency.js";
+import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS, sweepRoutingJob } from "../routing/sweep.js";
 import { settleStuckSmsJob, SETTLE_STUCK_SMS } from "../telephony/stuck-sends.js";
 
 export const PURGE_IDEMPOTENCY = "purge-idempotency-records";
@@ -102,8 +103,8 @@ export function purgePublishedOutboxJob({ prisma, clock, logger }: MaintenanceDe
 }
 
 /** Every job the maintenance queue runs. */
-export function maintenanceJobs(deps: Pick<Deps, "prisma" | "clock" | "logger" | "twilio" | "redis" | "queuePrefix">) {
-  return [purgeIdempotencyRecordsJob(deps), purgeWebhookReceiptsJob(deps), purgePublishedOutboxJob(deps), settleStuckSmsJob(deps)];
+export function maintenanceJobs(deps: Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger" | "twilio" | "redis" | "queuePrefix">) {
+  return [purgeIdempotencyRecordsJob(deps), purgeWebhookReceiptsJob(deps), purgePublishedOutboxJob(deps), settleStuckSmsJob(deps), sweepRoutingJob(deps)];
 }
 
 const SCHEDULES: [name: string, everyMs: number][] = [
@@ -111,6 +112,7 @@ const SCHEDULES: [name: string, everyMs: number][] = [
   [PURGE_WEBHOOK_RECEIPTS, 60 * 60 * 1000],
   [PURGE_PUBLISHED_OUTBOX, 60 * 60 * 1000],
   [SETTLE_STUCK_SMS, 60 * 1000],
+  [SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS],
 ];
 
 /** Schedules the repeating jobs; upserting a scheduler makes this safe on every worker start. */

@@ -8,6 +8,8 @@ import type { Expert, Message, Prisma } from "../../generated/prisma/client.js";
 import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
+import { handleCustomerText } from "../questions/intake-sms.js";
+import { handleOfferReply } from "../routing/replies.js";
 import { handleProxyText } from "../sessions/relay.js";
 import { copy, PROGRAM_NAME, statusText } from "./copy.js";
 import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
@@ -80,12 +82,8 @@ async function actOnExpert(
       return expertStatusReply(tx, expert, now, shop.currency);
     case "help":
       return copy.help({ shopName: shop.name, contact: deps.config.SUPPORT_CONTACT });
-    case "offer-reply": {
-      // Accepting and declining are the routing module's; until an offer with
-      // this code is open for the expert there is nothing to accept.
-      const offer = await tx.offer.findFirst({ where: { expertId: expert.id, code: intent.code, status: "pending" } });
-      return offer ? null : copy.noSuchOffer(intent.code);
-    }
+    case "offer-reply":
+      return null; // routing's, handled before the expert's own keywords
     case "end-session":
     case "rating":
       return (await tx.session.count({ where: { expertId: expert.id, status: { not: "ended" } } })) > 0 ? null : copy.noOpenSession;
@@ -151,6 +149,17 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
   }
   const shop = line.shop;
 
+  const sender = await prisma.expert.findUnique({ where: { shopId_phone: { shopId: shop.id, phone: inbound.from } } });
+  if (!sender) {
+    await handleCustomerText(deps, { inbound, shop, intent });
+    return;
+  }
+  // Answers to offers are routing's (a bare YES is one too while an offer is open or just missed).
+  if (intent.kind === "offer-reply" || (intent.kind === "join" && sender.status === "active")) {
+    const offerReply = { inbound, shopId: shop.id, expert: sender, accept: intent.kind === "join" || intent.accept, code: intent.kind === "offer-reply" ? intent.code : null };
+    if (await handleOfferReply(deps, offerReply)) return;
+  }
+
   await prisma.$transaction(async (tx) => {
     if (intent.kind === "join") {
       await tx.optOut.deleteMany({ where: { phone: inbound.from, platformNumber: inbound.to } });
@@ -159,12 +168,7 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
     // Row lock: two quick texts (OFF, ON) from one expert apply in order.
     await tx.$queryRaw`SELECT id FROM "Expert" WHERE "shopId" = ${shop.id}::uuid AND phone = ${inbound.from} FOR UPDATE`;
     const expert = await tx.expert.findUnique({ where: { shopId_phone: { shopId: shop.id, phone: inbound.from } } });
-    if (!expert) {
-      // A customer texting the line: question intake by SMS arrives with the questions module.
-      if (intent.kind === "help") await reply(tx, inbound, shop.id, copy.help({ shopName: shop.name, contact: deps.config.SUPPORT_CONTACT }));
-      else await reply(tx, inbound, shop.id, copy.customerHint(shop.name));
-      return;
-    }
+    if (!expert) return; // deleted since: nothing to answer
     const text = await actOnExpert(deps, tx, { expert, intent, inbound, shop });
     if (text) await reply(tx, inbound, shop.id, text);
   });

@@ -27,7 +27,8 @@ export type InboundIntent =
   | { kind: "help" }
   | { kind: "opt-out"; keyword: (typeof OPT_OUT_KEYWORDS)[number] }
   | { kind: "opt-in" }
-  | { kind: "offer-reply"; accept: boolean; code: string }
+  /** `code` null: a bare NO/PASS/ACCEPT, which names the expert's one open offer (bare YES is "join", read in context). */
+  | { kind: "offer-reply"; accept: boolean; code: string | null }
   | { kind: "end-session" }
   | { kind: "rating"; score: 1 | 2 | 3 | 4 | 5 }
   | { kind: "text"; body: string };
@@ -44,6 +45,11 @@ const SINGLE_WORDS: Record<string, InboundIntent> = {
   HELP: { kind: "help" },
   INFO: { kind: "help" },
   DONE: { kind: "end-session" },
+  NO: { kind: "offer-reply", accept: false, code: null },
+  N: { kind: "offer-reply", accept: false, code: null },
+  PASS: { kind: "offer-reply", accept: false, code: null },
+  DECLINE: { kind: "offer-reply", accept: false, code: null },
+  ACCEPT: { kind: "offer-reply", accept: true, code: null },
   // Stryker disable next-line ArrowFunction: `() => undefined` makes this module throw on import, which fails every test of keywords.test.ts, but Stryker's vitest runner scores a file that cannot load as Survived (stryker-js#6150)
   ...Object.fromEntries(OPT_OUT_KEYWORDS.map((keyword) => [keyword, { kind: "opt-out", keyword } as const])),
   // Stryker disable next-line ArrowFunction: as above, a module that cannot load is scored Survived (stryker-js#6150)

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { customerCopy, excerpt, expertShareMinor, firstName, offerText, payText, pickOfferCode, roundMinutes, routingCopy } from "./offer-text.js";
+
+describe("pickOfferCode", () => {
+  it("draws three characters from the look-alike-free alphabet", () => {
+    const sequence = [0, 1, 2];
+    let call = 0;
+    const code = pickOfferCode(new Set(), () => sequence[call++ % 3]!);
+    expect(code).toBe("234");
+  });
+
+  it("skips codes the expert's open offers already use", () => {
+    const draws = [0, 0, 0, 0, 0, 1];
+    let call = 0;
+    expect(pickOfferCode(new Set(["222"]), () => draws[call++]!)).toBe("223");
+  });
+
+  it("gives up rather than loop forever on a broken random source", () => {
+    expect(() => pickOfferCode(new Set(["222"]), () => 0)).toThrow("no free offer code");
+  });
+
+  it("asks random for an index below the alphabet's size", () => {
+    const sizes: number[] = [];
+    pickOfferCode(new Set(), (size) => {
+      sizes.push(size);
+      return size - 1;
+    });
+    expect(sizes).toEqual([31, 31, 31]);
+  });
+});
+
+describe("pay", () => {
+  it.each([
+    [{ mode: "per_session", amountMinor: 1500, currency: "USD", platformFeeBps: 2000 }, 1200, "$12.00"],
+    [{ mode: "per_session", amountMinor: 999, currency: "USD", platformFeeBps: 1500 }, 849, "$8.49"],
+    [{ mode: "per_minute", amountMinor: 100, currency: "EUR", platformFeeBps: 0 }, 100, "€1.00/min"],
+    [{ mode: "per_session", amountMinor: 500, currency: "JPY", platformFeeBps: 10_000 }, 0, "¥0"],
+  ] as const)("%o earns %i minor units, shown as %s", (pay, share, shown) => {
+    expect(expertShareMinor(pay)).toBe(share);
+    expect(payText(pay)).toBe(shown);
+  });
+});
+
+describe("excerpt", () => {
+  it("keeps a short question whole, on one line", () => {
+    expect(excerpt("  Should I\nadd acid?  ")).toBe("Should I add acid?");
+  });
+  it("cuts a long one on a word boundary with an ellipsis", () => {
+    expect(excerpt("one two three four five six", 12)).toBe("one two…");
+  });
+  it("cuts mid-word when the only space is too early", () => {
+    expect(excerpt("a verylongwordwithoutspaces", 12)).toBe("a verylongw…");
+  });
+  it("drops trailing punctuation before the ellipsis", () => {
+    expect(excerpt("one two, three four five", 10)).toBe("one two…");
+  });
+  it("keeps exactly max characters", () => {
+    expect(excerpt("x".repeat(80))).toHaveLength(80);
+    expect(excerpt("x".repeat(81))).toHaveLength(80);
+  });
+});
+
+describe("offerText", () => {
+  it("names shop, product, excerpt, pay, time and code, and ends as the issue asks", () => {
+    expect(
+      offerText({
+        shopName: "Brew Barn",
+        productName: "Grainfather G30",
+        question: "Should I add hot acid water at mash-out?",
+        pay: { mode: "per_session", amountMinor: 1500, currency: "USD", platformFeeBps: 2000 },
+        code: "7KQ",
+        minutesToAnswer: 2,
+      }),
+    ).toBe('Brew Barn question about Grainfather G30: "Should I add hot acid water at mash-out?" Pays $12.00. Open 2 min. Reply YES 7KQ to take it, NO 7KQ to pass');
+  });
+  it("leaves out what it does not know", () => {
+    expect(offerText({ shopName: "S", productName: null, question: "q", pay: null, code: "ABC", minutesToAnswer: 5 })).toBe(
+      'S question: "q" Open 5 min. Reply YES ABC to take it, NO ABC to pass',
+    );
+  });
+});
+
+describe("small words", () => {
+  it.each([
+    ["Dan Brewer", "Dan"],
+    ["  Ann  ", "Ann"],
+    ["", "there"],
+    [null, "there"],
+    [undefined, "there"],
+  ])("firstName(%o) is %s", (name, first) => {
+    expect(firstName(name)).toBe(first);
+  });
+  it("firstName falls back to what the caller gives", () => {
+    expect(firstName(" ", "Your expert")).toBe("Your expert");
+  });
+  it.each([
+    [0, 1],
+    [1, 1],
+    [60, 1],
+    [61, 2],
+    [15 * 60, 15],
+    [16 * 60, 20],
+    [21 * 60, 25],
+  ])("roundMinutes(%i s) is %i", (seconds, minutes) => {
+    expect(roundMinutes(seconds)).toBe(minutes);
+  });
+  it("asks which of several offers", () => {
+    expect(routingCopy.whichOffer(["ABC", "DEF", "GHJ"])).toBe("You have 3 open questions: reply YES ABC (or DEF, GHJ) to pick one.");
+  });
+  it("greets the customer with the link", () => {
+    expect(customerCopy.received({ name: "Sam Smith", shopName: "Brew Barn", productName: null, statusUrl: "https://x/q/t" })).toBe(
+      "Hi Sam! Brew Barn got your question. We're finding an expert and will text you here. Follow along: https://x/q/t",
+    );
+  });
+  it("lists product choices by number", () => {
+    expect(customerCopy.askProduct({ shopName: "Brew Barn", products: ["G30", "G40"] })).toBe(
+      "Hi! Brew Barn here. Which product is your question about? 1 G30, 2 G40. Reply with the number.",
+    );
+  });
+  it("is honest about time", () => {
+    expect(customerCopy.widened(10)).toContain("about 10 min");
+    expect(customerCopy.nobodyYet("the next 3 hours")).toContain("until the next 3 hours");
+    expect(customerCopy.expired({ name: null, shopName: "S" })).toMatch(/^Sorry there, no S expert/);
+    expect(customerCopy.productUnclear(3)).toBe("Sorry, I didn't get that. Reply with a number from 1 to 3.");
+    expect(customerCopy.talkingOnOtherNumber("Dan")).toMatch(/^Dan is answering you/);
+    expect(customerCopy.cancelled("S")).toMatch(/^Your question to S is closed/);
+  });
+});
