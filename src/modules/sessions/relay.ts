@@ -214,3 +214,13 @@ async function handleTextToEndedPair(deps: RelayDeps, inbound: Message, intent: 
     await replyToSender(tx, { session: ended, inbound, body });
   });
 }
+
+/**
+ * STOP to a proxy number mid-conversation: nothing more can reach the one who
+ * stopped, so the conversation ends and the other side is told (by endSession).
+ */
+export async function endSessionOnOptOut(deps: RelayDeps, inbound: Message): Promise<boolean> {
+  const session = await findOpenSession(deps, inbound);
+  if (!session) return false;
+  return endSession(deps, { sessionId: session.id, endedBy: sideOf(session, inbound.from), reason: "opted_out" });
+}

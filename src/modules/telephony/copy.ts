@@ -27,6 +27,7 @@ export const copy = {
     `You're unsubscribed from ${shopName}'s expert line and won't get more messages. Reply START to resubscribe.`,
   noSuchOffer: (code: string) => `There's no open question with code ${code}. Reply STATUS to see yours.`,
   noOpenSession: "You have no conversation open right now.",
+  doneWhere: "You have more than one conversation open: text DONE to the number of the one you want to end.",
   hint: (status: "invited" | "active" | "suspended") =>
     status === "invited"
       ? "Reply YES to join, HELP for help, STOP to opt out."

@@ -10,7 +10,8 @@ import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
 import { handleCustomerText } from "../questions/intake-sms.js";
 import { handleOfferReply } from "../routing/replies.js";
-import { handleProxyText } from "../sessions/relay.js";
+import { endSession } from "../sessions/end.js";
+import { endSessionOnOptOut, handleProxyText } from "../sessions/relay.js";
 import { copy, PROGRAM_NAME, statusText } from "./copy.js";
 import { parseInbound, TWILIO_HANDLED_OPT_OUTS, type InboundIntent } from "./keywords.js";
 import { OPT_OUT_CONFIRMATION, queueSms } from "./sms.js";
@@ -137,6 +138,7 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
   // Opt-outs come first, on every kind of number: never relayed, never answered but once.
   if (intent.kind === "opt-out" || intent.kind === "opt-in") {
     await prisma.$transaction((tx) => recordOptOutChange(tx, { inbound, intent, shop: line.shop }));
+    if (intent.kind === "opt-out" && line.purpose === "proxy") await endSessionOnOptOut(deps, inbound);
     return;
   }
   if (line.purpose === "proxy") {
@@ -153,6 +155,18 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
   if (!sender) {
     await handleCustomerText(deps, { inbound, shop, intent });
     return;
+  }
+  // DONE to the expert line, not to the conversation's number: end the one open conversation.
+  if (intent.kind === "end-session") {
+    const open = await prisma.session.findMany({ where: { expertId: sender.id, status: { not: "ended" } }, select: { id: true }, take: 2 });
+    if (open.length === 1) {
+      await endSession(deps, { sessionId: open[0]!.id, endedBy: "expert", reason: "done_keyword" });
+      return;
+    }
+    if (open.length > 1) {
+      await prisma.$transaction((tx) => reply(tx, inbound, shop.id, copy.doneWhere));
+      return;
+    }
   }
   // Answers to offers are routing's (a bare YES is one too while an offer is open or just missed).
   if (intent.kind === "offer-reply" || (intent.kind === "join" && sender.status === "active")) {
