@@ -45,45 +45,50 @@ export interface CandidateQuery {
   /** 0 = every tag and optional tag, 1 = optional tags dropped, 2 = also every pool of the shop. */
   widenLevel: 0 | 1 | 2;
   now: Date;
-  /** How many candidates to return at most (besides the earlier expert). */
+  /** How many candidates to return at most (1-1000), besides the customer's earlier expert. */
   limit?: number;
 }
 
 /** Enough for a broadcast round and for ranking to choose among; more only costs time. */
 export const DEFAULT_CANDIDATE_LIMIT = 25;
 /** Covering pools with at most this many members are walked whole; past it, the tag or shop walk is cheaper. */
-export const POOL_DOMAIN_MAX = 2_000;
+export const POOL_DOMAIN_MAX = 1_000;
 /** Holders of a tag are counted up to this to find the rarest one (an index range of at most this many entries per tag). */
-const TAG_COUNT_CAP = 2_000;
+const TAG_COUNT_CAP = 1_000;
 /** Pool means are recomputed at most this often per process (see poolMeanRatings). */
 export const POOL_MEAN_MAX_AGE_MS = 60_000;
 
 // ---------------------------------------------------------------- the statement
 //
 // $1 shopId, $2 questionId, $3 productId (nullable), $4 tags required at this level,
-// $5 widen level, $6 now, $7 limit, $8 every tag of the question (for the skill levels returned).
+// $5 widen level, $6 now, $7 every tag of the question (for the skill levels returned). The limit is in the text.
 
 /** Covering pools, most specific first: listing the product, overlapping the tags (no product), shop-wide, any (level 2). */
 const COVERING = `
   SELECT COALESCE(array_agg(p.id ORDER BY p.specificity, p.id), '{}') AS ids
   FROM (
     SELECT p.id, CASE
-        WHEN EXISTS (SELECT 1 FROM "PoolProduct" pp WHERE pp."poolId" = p.id AND pp."productId" = $3::uuid) THEN 0
+        WHEN bool_or(pp."productId" = $3::uuid) THEN 0
         WHEN $3::uuid IS NULL AND p.tags && $4::text[] THEN 1
-        WHEN NOT EXISTS (SELECT 1 FROM "PoolProduct" pp WHERE pp."poolId" = p.id) THEN 2
+        WHEN count(pp."productId") = 0 THEN 2
         ELSE 3 END AS specificity
-    FROM "Pool" p
+    FROM "Pool" p LEFT JOIN "PoolProduct" pp ON pp."poolId" = p.id
     WHERE p."shopId" = $1::uuid
+    GROUP BY p.id
   ) p
   WHERE p.specificity < 3 OR $5::int >= 2`;
 
 const COVERING_IDS = `(SELECT ids FROM covering)::uuid[]`;
+const DRIVER = `(SELECT driver FROM plan)`;
+const CURSOR = `(SELECT id FROM cursor)`;
 
+// Both probes read the expert's few index entries in one descent and filter them (array_position), where
+// "= ANY" on the second index column would descend once per element: per covering pool, per tag.
 const IN_COVERING_POOL = (id: string) =>
-  `(SELECT true FROM "PoolMember" pm WHERE pm."expertId" = ${id} AND pm."poolId" = ANY (${COVERING_IDS}) LIMIT 1)`;
+  `(SELECT true FROM "PoolMember" pm WHERE pm."expertId" = ${id} AND array_position(${COVERING_IDS}, pm."poolId") IS NOT NULL LIMIT 1)`;
 
 const HOLDS_EVERY_TAG = (id: string) =>
-  `(SELECT count(*) FROM "ExpertSkill" s WHERE s."expertId" = ${id} AND s.tag = ANY ($4::text[])) = cardinality($4::text[])`;
+  `(SELECT count(*) FROM "ExpertSkill" s WHERE s."expertId" = ${id} AND array_position($4::text[], s.tag) IS NOT NULL) = cardinality($4::text[])`;
 
 /** The expert's wall clock now: "HH:MM" and "mon".."sun" in their own zone. */
 const LOCAL_TIME = `
@@ -115,47 +120,21 @@ const EXPERT_CHECKS = (id: string) => `
   OFFSET 0`;
 
 /**
- * Candidates among `ids` (a driving set in id order): the cheap checks on the
- * id first, then the expert's row. OFFSET 0 keeps each sub-select a per-row
- * lookup, so the walk stops at the LIMIT.
+ * The ids to walk, in order: the customer's earlier expert first, then the
+ * chosen driver's set from the round-robin cursor on, then from its start up
+ * to the cursor. A branch whose driver was not chosen is skipped by its
+ * one-time filter; the LIMIT above stops the rest as soon as it is reached.
  */
-function walk(ids: string, checks: { pool: boolean; tags: boolean }): string {
-  return `
-    SELECT c.* FROM (
-      SELECT d.id FROM (${ids}) d
-      WHERE CASE
-        WHEN d.id = (SELECT id FROM previous) THEN false
-        ${checks.pool ? `WHEN ${IN_COVERING_POOL("d.id")} IS NULL THEN false` : ""}
-        ${checks.tags ? `WHEN NOT ${HOLDS_EVERY_TAG("d.id")} THEN false` : ""}
-        ELSE true END
-      OFFSET 0
-    ) d CROSS JOIN LATERAL (${EXPERT_CHECKS("d.id")}) c`;
-}
-
-/** A driving set from the round-robin cursor on (`>`), then from its start up to it (`<=`). */
-const DRIVERS = {
-  pool: (from: ">" | "<=") => `SELECT id FROM pool_domain WHERE id ${from} (SELECT id FROM cursor) ORDER BY id`,
-  tag: (from: ">" | "<=") =>
-    `SELECT s."expertId" AS id FROM "ExpertSkill" s WHERE s.tag = (SELECT tag FROM plan) AND s."expertId" ${from} (SELECT id FROM cursor) ORDER BY s."expertId"`,
-  shop: (from: ">" | "<=") => `SELECT x.id FROM "Expert" x WHERE x."shopId" = $1::uuid AND x.id ${from} (SELECT id FROM cursor) ORDER BY x.id`,
-} as const;
-
-const WALK_CHECKS = {
-  pool: { pool: false, tags: true },
-  tag: { pool: true, tags: true },
-  shop: { pool: true, tags: false },
-} as const;
-
-/** Every driver's two halves; the plan's one-time filter runs only the chosen driver's, and the LIMIT stops them early. */
-function driverBranches(): string {
-  return (Object.keys(DRIVERS) as (keyof typeof DRIVERS)[])
-    .flatMap((driver) =>
-      ([">", "<="] as const).map(
-        (from) => `(${walk(DRIVERS[driver](from), WALK_CHECKS[driver])} WHERE (SELECT driver FROM plan) = '${driver}' LIMIT $7)`,
-      ),
-    )
-    .join("\n    UNION ALL ");
-}
+const DRIVEN_IDS = `
+    SELECT id, true AS earlier FROM previous WHERE id IS NOT NULL
+    UNION ALL (SELECT id, false FROM pool_domain WHERE ${DRIVER} = 'pool' AND id > ${CURSOR} ORDER BY id)
+    UNION ALL (SELECT id, false FROM pool_domain WHERE ${DRIVER} = 'pool' AND id <= ${CURSOR} ORDER BY id)
+    UNION ALL (SELECT s."expertId", false FROM "ExpertSkill" s
+               WHERE ${DRIVER} = 'tag' AND s.tag = (SELECT tag FROM plan) AND s."expertId" > ${CURSOR} ORDER BY s."expertId")
+    UNION ALL (SELECT s."expertId", false FROM "ExpertSkill" s
+               WHERE ${DRIVER} = 'tag' AND s.tag = (SELECT tag FROM plan) AND s."expertId" <= ${CURSOR} ORDER BY s."expertId")
+    UNION ALL (SELECT x.id, false FROM "Expert" x WHERE ${DRIVER} = 'shop' AND x."shopId" = $1::uuid AND x.id > ${CURSOR} ORDER BY x.id)
+    UNION ALL (SELECT x.id, false FROM "Expert" x WHERE ${DRIVER} = 'shop' AND x."shopId" = $1::uuid AND x.id <= ${CURSOR} ORDER BY x.id)`;
 
 /**
  * The customer's latest session with this shop, for this product (any product
@@ -169,7 +148,14 @@ const PREVIOUS_SESSION = `
   ORDER BY s."createdAt" DESC, s.id DESC
   LIMIT 1`;
 
-export const FIND_CANDIDATES_SQL = `
+/**
+ * The statement for one limit. The limit is written into the text, not bound:
+ * with a bound LIMIT the planner guesses a tenth of the driving set, a cost
+ * that switches on PostgreSQL's JIT compiler and its ~100 ms of compiling.
+ * One extra row leaves room for the customer's earlier expert.
+ */
+export function findCandidatesSql(limit: number): string {
+  return `
 WITH covering AS MATERIALIZED (${COVERING}
 ), line AS MATERIALIZED (
   SELECT array_agg(n.e164) AS lines FROM "PhoneNumber" n WHERE n.purpose = 'expert_line' AND n."shopId" = $1::uuid
@@ -179,24 +165,31 @@ WITH covering AS MATERIALIZED (${COVERING}
   -- The rarest required tag: its holders are the smallest set every candidate is in. Holders are
   -- counted up to the cap; among tags past it, the one whose cap-th holder comes latest in id order is
   -- the sparser (ids are spread evenly enough for that: random bits, or creation time).
+  -- (SELECT $4) hides the array's length from the planner, as it is hidden from the generic plan: custom
+  -- plans then cost no less, and PostgreSQL keeps the generic plan instead of planning every call.
   SELECT t.tag, h.holders
-  FROM unnest($4::text[]) t(tag)
+  FROM unnest((SELECT $4::text[])) t(tag)
   CROSS JOIN LATERAL (
     SELECT count(*) AS holders, max(x.id::text) AS last_counted
     FROM (SELECT s."expertId" AS id FROM "ExpertSkill" s WHERE s.tag = t.tag ORDER BY s."expertId" LIMIT ${TAG_COUNT_CAP}) x
   ) h
   ORDER BY h.holders, h.last_counted DESC, t.tag LIMIT 1
 ), plan AS MATERIALIZED (
+  -- Members are counted only as far as they could still be the smaller set.
   SELECT a.tag, CASE
       WHEN m.members <= ${POOL_DOMAIN_MAX} AND (a.tag IS NULL OR m.members <= a.holders) THEN 'pool'
       WHEN a.tag IS NOT NULL THEN 'tag'
       ELSE 'shop' END AS driver
-  FROM (SELECT count(*) AS members FROM (
-          SELECT 1 FROM "PoolMember" pm WHERE pm."poolId" = ANY (${COVERING_IDS}) LIMIT ${POOL_DOMAIN_MAX + 1}) x) m
+  FROM (SELECT 1) one
   LEFT JOIN anchor a ON true
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS members FROM (
+      SELECT 1 FROM "PoolMember" pm WHERE pm."poolId" = ANY (${COVERING_IDS})
+      LIMIT least(${POOL_DOMAIN_MAX}, coalesce(a.holders, ${POOL_DOMAIN_MAX})) + 1) x
+  ) m
 ), pool_domain AS MATERIALIZED (
   SELECT DISTINCT pm."expertId" AS id FROM "PoolMember" pm
-  WHERE (SELECT driver FROM plan) = 'pool' AND pm."poolId" = ANY (${COVERING_IDS})
+  WHERE ${DRIVER} = 'pool' AND pm."poolId" = ANY (${COVERING_IDS})
 ), cursor AS MATERIALIZED (
   -- Round robin: the walk starts after the expert who got the shop's latest offer.
   SELECT COALESCE(
@@ -206,16 +199,24 @@ WITH covering AS MATERIALIZED (${COVERING}
 SELECT c.*,
   (SELECT pm."poolId" FROM "PoolMember" pm WHERE pm."expertId" = c.id AND pm."poolId" = ANY (${COVERING_IDS})
    ORDER BY array_position(${COVERING_IDS}, pm."poolId") LIMIT 1) AS "poolId",
-  (SELECT COALESCE(jsonb_object_agg(s.tag, s.level), '{}') FROM "ExpertSkill" s WHERE s."expertId" = c.id AND s.tag = ANY ($8::text[])) AS skills
+  (SELECT COALESCE(jsonb_object_agg(s.tag, s.level), '{}') FROM "ExpertSkill" s
+   WHERE s."expertId" = c.id AND array_position($7::text[], s.tag) IS NOT NULL) AS skills
 FROM (
-  (SELECT c.* FROM previous p
-   CROSS JOIN LATERAL (SELECT p.id WHERE ${IN_COVERING_POOL("p.id")} AND ${HOLDS_EVERY_TAG("p.id")} OFFSET 0) d
-   CROSS JOIN LATERAL (${EXPERT_CHECKS("d.id")}) c)
-  UNION ALL (
-    SELECT * FROM (
-    ${driverBranches()}
-    ) walked LIMIT $7)
+  SELECT c.*, d.earlier FROM (
+    -- Cheap checks on the id first (index-only probes), in this order; OFFSET 0 keeps them per row.
+    SELECT d.id, d.earlier FROM (${DRIVEN_IDS}
+    ) d
+    WHERE CASE
+      WHEN NOT d.earlier AND d.id = (SELECT id FROM previous) THEN false
+      WHEN (d.earlier OR ${DRIVER} <> 'pool') AND ${IN_COVERING_POOL("d.id")} IS NULL THEN false
+      WHEN cardinality($4::text[]) > 0 AND NOT ${HOLDS_EVERY_TAG("d.id")} THEN false
+      ELSE true END
+    OFFSET 0
+  ) d
+  CROSS JOIN LATERAL (${EXPERT_CHECKS("d.id")}) c
+  LIMIT ${limit + 1}
 ) c`;
+}
 
 // ---------------------------------------------------------------- pool means
 
@@ -285,6 +286,7 @@ async function poolMeanRatings(sql: Sql, poolIds: string[]): Promise<Map<string,
 
 interface CandidateRow {
   id: string;
+  earlier: boolean;
   name: string;
   poolId: string;
   skills: Record<string, number>;
@@ -302,16 +304,28 @@ export function requiredTags(query: Pick<CandidateQuery, "tags" | "optionalTags"
   return [...new Set(query.widenLevel === 0 ? [...query.tags, ...query.optionalTags] : query.tags)];
 }
 
+const MAX_LIMIT = 1_000;
+const statements = new Map<number, { name: string; text: string }>();
+
+function statementFor(limit: number): { name: string; text: string } {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new RangeError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  let statement = statements.get(limit);
+  if (!statement) {
+    statement = { name: `routing-find-candidates-${limit}`, text: findCandidatesSql(limit) };
+    statements.set(limit, statement);
+  }
+  return statement;
+}
+
 /**
- * Up to `limit` experts who may be offered this question now, and the
+ * Up to `limit` experts who may be offered this question now, plus the
  * customer's earlier expert when they may be. Unordered: rank them with
  * rankCandidates.
  */
 export async function findCandidates(sql: Sql, query: CandidateQuery): Promise<Candidate[]> {
   const limit = query.limit ?? DEFAULT_CANDIDATE_LIMIT;
   const { rows } = await sql.query<CandidateRow>({
-    name: "routing-find-candidates",
-    text: FIND_CANDIDATES_SQL,
+    ...statementFor(limit),
     values: [
       query.shopId,
       query.questionId,
@@ -319,15 +333,17 @@ export async function findCandidates(sql: Sql, query: CandidateQuery): Promise<C
       requiredTags(query),
       query.widenLevel,
       query.now,
-      limit,
       [...new Set([...query.tags, ...query.optionalTags])],
     ],
   });
+  // The statement reads one row more than the limit, room for the earlier expert; without them it is one too many.
+  const others = rows.filter((row) => !row.earlier).slice(0, limit);
+  const kept = [...rows.filter((row) => row.earlier), ...others];
   const means = await poolMeanRatings(
     sql,
-    rows.map((row) => row.poolId),
+    kept.map((row) => row.poolId),
   );
-  return rows.map((row) => ({
+  return kept.map((row) => ({
     expertId: row.id,
     name: row.name,
     poolId: row.poolId,
