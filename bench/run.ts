@@ -9,6 +9,8 @@
  *   npm run bench
  *   BENCH_REQUESTS=500 BENCH_CONNECTIONS=16 npm run bench
  *   npm run bench -- telephony     (bench/telephony.ts: Twilio webhooks and SMS round trips)
+ *   npm run bench -- routing       (bench/routing.ts: candidate query + ranking at 100k experts)
+ *   npm run bench -- flow          (bench/flow.ts: question -> offer SMS at 50/s, and the session relay)
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
@@ -216,8 +218,14 @@ const which = process.argv[2];
 if (which === "telephony") {
   // `npm run bench -- telephony`: the webhook and SMS round-trip benchmark instead (it keeps its own time budget).
   await import("./telephony.js");
+} else if (which === "routing") {
+  // `npm run bench -- routing`: the candidate query and ranking at 100k experts (it keeps its own time budget).
+  await import("./routing.js");
+} else if (which === "flow") {
+  // `npm run bench -- flow`: question -> offer SMS at a steady rate, and the session relay (it keeps its own time budget).
+  await import("./flow.js");
 } else if (which !== undefined && which !== "api") {
-  console.error(`unknown benchmark ${which}: use "npm run bench" (REST API) or "npm run bench -- telephony"`);
+  console.error(`unknown benchmark ${which}: use "npm run bench" (REST API), "npm run bench -- telephony", "npm run bench -- routing" or "npm run bench -- flow"`);
   process.exitCode = 1;
 } else {
   runBounded(main, HARD_EXIT_AT);
