@@ -5,7 +5,7 @@
  * continuity, and what a candidate carries for ranking.
  */
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import { isReachable, type AvailabilityWindow, type QuietHours } from "../../src/lib/schedule.js";
 import {
@@ -13,6 +13,7 @@ import {
   findCandidates,
   findPreviousExpert,
   POOL_DOMAIN_MAX,
+  POOL_MEAN_MAX_AGE_MS,
   requiredTags,
   type CandidateQuery,
 } from "../../src/modules/routing/candidates.js";
@@ -144,6 +145,25 @@ describe("a candidate", () => {
       lastOfferedAt,
     });
     expect(ids(found)).toEqual(ids([{ expertId: dan.id }, { expertId: ann.id }]));
+  });
+
+  it("carries a pool mean kept for a minute, then served stale once while it is refreshed", async () => {
+    const { prisma } = ctx().deps;
+    const w = await world();
+    const dan = await expert(w.shop, [w.pool]);
+    await prisma.expert.update({ where: { id: dan.id }, data: { ratingSum: 8, ratingCount: 2 } });
+    const meanNow = async () => (await find(w))[0]?.poolMeanRating;
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      expect(await meanNow()).toBe(4);
+      await prisma.expert.update({ where: { id: dan.id }, data: { ratingSum: 13, ratingCount: 3 } });
+      expect(await meanNow()).toBe(4);
+      vi.setSystemTime(Date.now() + POOL_MEAN_MAX_AGE_MS + 1);
+      expect(await meanNow()).toBe(4); // stale, served while the refresh runs
+      await vi.waitFor(async () => expect(await meanNow()).toBeCloseTo(13 / 3, 10));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("has no pool mean while nobody in the pool has a rating", async () => {

@@ -52,9 +52,9 @@ export interface CandidateQuery {
 /** Enough for a broadcast round and for ranking to choose among; more only costs time. */
 export const DEFAULT_CANDIDATE_LIMIT = 25;
 /** Covering pools with at most this many members are walked whole; past it, the tag or shop walk is cheaper. */
-export const POOL_DOMAIN_MAX = 1_000;
+export const POOL_DOMAIN_MAX = 500;
 /** Holders of a tag are counted up to this to find the rarest one (an index range of at most this many entries per tag). */
-const TAG_COUNT_CAP = 1_000;
+const TAG_COUNT_CAP = 500;
 /** Pool means are recomputed at most this often per process (see poolMeanRatings). */
 export const POOL_MEAN_MAX_AGE_MS = 60_000;
 
@@ -203,13 +203,15 @@ SELECT c.*,
    WHERE s."expertId" = c.id AND array_position($7::text[], s.tag) IS NOT NULL) AS skills
 FROM (
   SELECT c.*, d.earlier FROM (
-    -- Cheap checks on the id first (index-only probes), in this order; OFFSET 0 keeps them per row.
+    -- Cheap checks on the id first (index-only probes; tags, then pools), in this order; OFFSET 0 keeps them per row.
     SELECT d.id, d.earlier FROM (${DRIVEN_IDS}
     ) d
     WHERE CASE
       WHEN NOT d.earlier AND d.id = (SELECT id FROM previous) THEN false
+      -- Walking the only tag's holders, the tag needs no check; walking the pools' members, the pools none.
+      WHEN cardinality($4::text[]) > CASE WHEN ${DRIVER} = 'tag' AND NOT d.earlier THEN 1 ELSE 0 END
+        AND NOT ${HOLDS_EVERY_TAG("d.id")} THEN false
       WHEN (d.earlier OR ${DRIVER} <> 'pool') AND ${IN_COVERING_POOL("d.id")} IS NULL THEN false
-      WHEN cardinality($4::text[]) > 0 AND NOT ${HOLDS_EVERY_TAG("d.id")} THEN false
       ELSE true END
     OFFSET 0
   ) d
