@@ -1,7 +1,9 @@
 /**
  * Who may be offered a question now: ONE SQL statement through the pool
- * Prisma itself uses (`deps.sql`), planned once per connection. Ranking them
- * is rank.ts (pure).
+ * Prisma itself uses (`deps.sql`), a prepared statement whose generic plan
+ * PostgreSQL keeps, so it is not planned again on every call. Ranking them
+ * is rank.ts (pure). The pools' mean ratings (the rating prior) come from a
+ * per-process cache; only a miss costs another query (poolMeanRatings).
  *
  * An expert is a candidate when they are active, approved and not paused; a
  * member of a pool covering the question; hold every tag the search asks for;
@@ -30,6 +32,11 @@
  * probes first, the expert's row next, then sessions, opt-outs, offers): the
  * planner cannot turn one into a join over a whole table, which it would
  * otherwise do for a table it knows nothing about.
+ *
+ * Known limit: ExpertSkill has no shop column, so a tag's holders are counted
+ * and walked across all shops. A tag common in other shops but rare in this
+ * one makes the tag walk read the others' holders; ExpertSkill.shopId with an
+ * index on (shopId, tag, expertId) would remove that.
  */
 import type pg from "pg";
 import type { Candidate } from "./rank.js";
