@@ -8,6 +8,7 @@ import {
   PURGE_WEBHOOK_RECEIPTS,
   WEBHOOK_RECEIPT_RETENTION_MS,
 } from "../../src/modules/maintenance/jobs.js";
+import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS } from "../../src/modules/routing/sweep.js";
 import { SETTLE_STUCK_SMS } from "../../src/modules/telephony/stuck-sends.js";
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
 import { useTestContext } from "../helpers/context.js";
@@ -33,13 +34,14 @@ afterAll(async () => {
 });
 
 describe("maintenance worker", () => {
-  it("schedules the purges and the stuck-SMS sweep on start", async () => {
+  it("schedules the purges, the stuck-SMS sweep and the routing sweep on start", async () => {
     const schedulers = await queue.getJobSchedulers();
     expect(Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler.every]))).toEqual({
       [PURGE_IDEMPOTENCY]: 3600_000,
       [PURGE_WEBHOOK_RECEIPTS]: 3600_000,
       [PURGE_PUBLISHED_OUTBOX]: 3600_000,
       [SETTLE_STUCK_SMS]: 60_000,
+      [SWEEP_ROUTING]: SWEEP_ROUTING_EVERY_MS,
     });
   });
 
@@ -51,12 +53,13 @@ describe("maintenance worker", () => {
     const id = await workers?.connection.client("ID");
     expect(id).toBeDefined();
     await deps.redis.client("KILL", "ID", String(id));
+    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING];
     let restored: string[] = [];
-    for (let i = 0; i < 100 && restored.length < 4; i++) {
+    for (let i = 0; i < 100 && restored.length < expected.length; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       restored = (await queue.getJobSchedulers()).map((scheduler) => scheduler.key ?? "");
     }
-    expect(restored.sort()).toEqual([PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS].sort());
+    expect(restored.sort()).toEqual(expected.sort());
   });
 
   it("runs the webhook receipt purge it schedules", async () => {

@@ -101,7 +101,7 @@ describe("relaying", () => {
     expect(after.lastActivityAt!.getTime()).toBeGreaterThan(before.lastActivityAt!.getTime());
   });
 
-  it("never relays STOP or HELP; HELP is answered, STOP silences the pair", async () => {
+  it("never relays STOP or HELP; HELP is answered, STOP silences the pair and ends the conversation", async () => {
     const { deps, text, inbox } = ctx();
     const session = await started();
     const expertInboxBefore = inbox(session.expertPhone).length;
@@ -109,14 +109,15 @@ describe("relaying", () => {
     await text(session.customerPhone, session.proxy, "HELP");
     expect(textsFrom(ctx(), session.customerPhone, session.proxy).at(-1)).toMatch(/^expertline for Brew Barn: .*Reply STOP to opt out\.$/);
     await text(session.customerPhone, session.proxy, "STOP");
-    expect(inbox(session.expertPhone)).toHaveLength(expertInboxBefore);
+    expect(inbox(session.expertPhone).slice(expertInboxBefore).some((body) => body.includes("STOP"))).toBe(false);
     expect(await deps.prisma.message.count({ where: { sessionId: session.sessionId, purpose: "relay" } })).toBe(0);
     expect(await deps.prisma.optOut.count({ where: { phone: session.customerPhone, platformNumber: session.proxy } })).toBe(1);
 
-    // The expert still talks; the opted-out customer is never texted.
+    // Nothing can reach the customer any more: the conversation ends, the expert is told, and nothing is relayed to the customer.
+    expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: session.sessionId } })).toMatchObject({ status: "ended", endedBy: "customer" });
+    expect(inbox(session.expertPhone).at(-1)).toMatch(/ended the conversation/);
     await text(session.expertPhone, session.proxy, "Are you still there?");
-    const relayed = await deps.prisma.message.findFirstOrThrow({ where: { sessionId: session.sessionId, purpose: "relay" } });
-    expect(relayed).toMatchObject({ to: session.customerPhone, status: "failed" });
+    expect(await deps.prisma.message.count({ where: { sessionId: session.sessionId, purpose: "relay" } })).toBe(0);
     expect(textsFrom(ctx(), session.customerPhone, session.proxy).some((body) => body.includes("Are you still there?"))).toBe(false);
   });
 });
