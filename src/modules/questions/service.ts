@@ -156,7 +156,8 @@ export function createQuestionService(deps: QuestionDeps) {
         : null;
       if (input.productId && !product) throw unprocessable("No such product", [{ path: "body.productId", message: "no such product in this shop" }]);
       const tags = input.tags ?? product?.tags ?? null;
-      if (!product && !input.tags) {
+      // `tags: []` says nothing about the question either: without a product it would reach any expert of the shop.
+      if (!product && (input.tags ?? []).length === 0) {
         throw unprocessable("Say what the question is about", [
           { path: "body.productId", message: "send productId or tags" },
           { path: "body.tags", message: "send productId or tags" },
