@@ -9,6 +9,8 @@ import { formatMoney } from "../../lib/money.js";
 import { localTime, WEEKDAYS } from "../../lib/schedule.js";
 import { applyExpertEvent, setExpertPaused } from "../experts/service.js";
 import { handleCustomerText } from "../questions/intake-sms.js";
+import { SEARCHING_STATUSES } from "../questions/service.js";
+import { closeQuestionInTx } from "../routing/offers.js";
 import { handleOfferReply } from "../routing/replies.js";
 import { endSession } from "../sessions/end.js";
 import { endSessionOnOptOut, handleProxyText } from "../sessions/relay.js";
@@ -125,6 +127,23 @@ async function recordOptOutChange(
   }
 }
 
+/**
+ * A customer's STOP to the expert line while we still look for an expert:
+ * the search stops too. Left open, an expert would accept and the customer
+ * would be texted from a proxy number (a different pair, which their STOP
+ * does not block) right after asking us to stop. A conversation already
+ * under way lives on its own number, where STOP ends it.
+ */
+async function cancelSearchesOnOptOut(tx: Tx, inbound: Message, shopId: string, now: Date): Promise<void> {
+  const isExpert = await tx.expert.findUnique({ where: { shopId_phone: { shopId, phone: inbound.from } }, select: { id: true } });
+  if (isExpert) return;
+  const searching = await tx.question.findMany({
+    where: { shopId, customerPhone: inbound.from, status: { in: [...SEARCHING_STATUSES] } },
+    select: { id: true },
+  });
+  for (const question of searching) await closeQuestionInTx(tx, { questionId: question.id, outcome: "cancelled", now });
+}
+
 export async function handleInboundSms(deps: InboundDeps, messageId: string): Promise<void> {
   const { prisma, logger } = deps;
   const inbound = await prisma.message.findUnique({ where: { id: messageId } });
@@ -137,7 +156,10 @@ export async function handleInboundSms(deps: InboundDeps, messageId: string): Pr
   const intent = parseInbound(inbound.body);
   // Opt-outs come first, on every kind of number: never relayed, never answered but once.
   if (intent.kind === "opt-out" || intent.kind === "opt-in") {
-    await prisma.$transaction((tx) => recordOptOutChange(tx, { inbound, intent, shop: line.shop }));
+    await prisma.$transaction(async (tx) => {
+      await recordOptOutChange(tx, { inbound, intent, shop: line.shop });
+      if (intent.kind === "opt-out" && line.purpose === "expert_line" && line.shop) await cancelSearchesOnOptOut(tx, inbound, line.shop.id, deps.clock.now());
+    });
     if (intent.kind === "opt-out" && line.purpose === "proxy") await endSessionOnOptOut(deps, inbound);
     return;
   }
