@@ -58,6 +58,11 @@ describe("excerpt", () => {
     expect(excerpt("x".repeat(80))).toHaveLength(80);
     expect(excerpt("x".repeat(81))).toHaveLength(80);
   });
+  it("counts and cuts whole characters: an emoji is never split into a lone surrogate", () => {
+    expect(excerpt("😀".repeat(80))).toBe("😀".repeat(80));
+    expect(excerpt("😀".repeat(81))).toBe(`${"😀".repeat(79)}…`);
+    expect(excerpt(`ab ${"😀".repeat(100)}`, 60)).toBe(`ab ${"😀".repeat(56)}…`);
+  });
 });
 
 describe("offerText", () => {

@@ -43,8 +43,11 @@ export function payText(pay: Pay): string {
 /** The question's first line, cut on a word boundary to `max` characters with an ellipsis. */
 export function excerpt(text: string, max = 80): string {
   const line = text.replace(/\s+/g, " ").trim();
-  if (line.length <= max) return line;
-  const cut = line.slice(0, max - 1);
+  if (Array.from(line).length <= max) return line;
+  // Whole characters: a cut through an emoji's surrogate pair would show the expert a "�".
+  const cut = Array.from(line)
+    .slice(0, max - 1)
+    .join("");
   const lastSpace = cut.lastIndexOf(" ");
   return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).replace(/[\s.,;:!?-]+$/, "")}…`;
 }

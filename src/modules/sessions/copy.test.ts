@@ -30,6 +30,17 @@ describe("clip", () => {
     expect(clip("abcdefg", 6)).toBe("abc...");
     expect(clip("ab   defg", 6)).toBe("ab...");
   });
+  it("never cuts an emoji in half (a lone surrogate shows as a replacement character)", () => {
+    expect(clip("ab😀cde", 6)).toBe("ab...");
+    expect(clip("a😀bcde", 6)).toBe("a😀...");
+    expect(clip("a 😀bcde", 6)).toBe("a...");
+  });
+  it("keeps the end of a long transcript line without half an emoji at its start", () => {
+    // Cut from the end, an odd number of characters after the emoji leaves a lone low surrogate first.
+    const summary = handoffSummary({ transcript: `${"😀".repeat(200)}x` })!;
+    expect(summary).not.toMatch(/\p{Cs}/u); // a lone surrogate; a whole emoji is one code point
+    expect(summary).toBe(`Earlier: "...${"😀".repeat(145)}x"`);
+  });
 });
 
 describe("first names", () => {

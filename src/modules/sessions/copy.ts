@@ -17,12 +17,16 @@ const NAME_MAX_CHARS = 30;
 
 /** `text` cut to `max` characters, "..." marking the cut. */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - ELLIPSIS.length).trimEnd()}${ELLIPSIS}`;
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - ELLIPSIS.length);
+  // Never half an emoji: a lone surrogate reaches the phone as "�".
+  return `${(/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut).trimEnd()}${ELLIPSIS}`;
 }
 
 /** The end of `text`, longer than `max`, cut to `max` characters with "..." in front: the latest words matter most. */
 function keepEnd(text: string, max: number): string {
-  return `${ELLIPSIS}${text.slice(text.length - (max - ELLIPSIS.length)).trimStart()}`;
+  const kept = text.slice(text.length - (max - ELLIPSIS.length));
+  return `${ELLIPSIS}${(/^[\uDC00-\uDFFF]/.test(kept) ? kept.slice(1) : kept).trimStart()}`;
 }
 
 /** Everything on one line, single-spaced. */
