@@ -40,6 +40,8 @@ describe("clip", () => {
     const summary = handoffSummary({ transcript: `${"😀".repeat(200)}x` })!;
     expect(summary).not.toMatch(/\p{Cs}/u); // a lone surrogate; a whole emoji is one code point
     expect(summary).toBe(`Earlier: "...${"😀".repeat(145)}x"`);
+    // A cut between whole characters keeps all of them, emoji further on included.
+    expect(handoffSummary({ transcript: `${"x".repeat(400)}😀` })).toBe(`Earlier: "...${"x".repeat(290)}😀"`);
   });
 });
 
