@@ -536,5 +536,14 @@ describe("the window", () => {
     expect(await find(w, { tags: ["all-grain"], limit: 1_000 })).toHaveLength(unpaused);
     expect(ids(await find(w, { tags: ["lautering", "all-grain"] }))).toEqual([special.id]);
     expect(await find(w, { tags: [], widenLevel: 2, limit: 7 })).toHaveLength(7);
+
+    // Both walks take turns too: the window starts after the expert offered last and wraps around.
+    const eligible = (await prisma.expert.findMany({ where: { shopId: w.shop.id, paused: false }, select: { id: true }, orderBy: { id: "asc" } })).map(
+      (e) => e.id,
+    );
+    await prisma.expert.update({ where: { id: eligible.at(-3)! }, data: { lastOfferedAt: new Date() } });
+    const expected = [...eligible.slice(-2), ...eligible.slice(0, 3)].sort();
+    expect(ids(await find(w, { tags: [], limit: 5 }))).toEqual(expected);
+    expect(ids(await find(w, { tags: ["all-grain"], limit: 5 }))).toEqual(expected);
   }, 30_000);
 });
