@@ -42,6 +42,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...valid, SMS_GUARD_SHOP_PER_MINUTE: "1.5" })).toThrow("config: SMS_GUARD_SHOP_PER_MINUTE");
   });
 
+  it("keeps BullMQ's 30 s job lock and stall check by default; the stall check follows a shorter lock unless set", () => {
+    expect(loadConfig(valid)).toMatchObject({ JOB_LOCK_MS: 30_000 });
+    expect(loadConfig(valid).JOB_STALLED_INTERVAL_MS).toBeUndefined();
+    expect(loadConfig({ ...valid, JOB_LOCK_MS: "2000", JOB_STALLED_INTERVAL_MS: "1000" })).toMatchObject({ JOB_LOCK_MS: 2000, JOB_STALLED_INTERVAL_MS: 1000 });
+    expect(() => loadConfig({ ...valid, JOB_LOCK_MS: "10" })).toThrow("config: JOB_LOCK_MS");
+  });
+
   it.each([
     [{ DATABASE_URL: undefined }, "config: DATABASE_URL is not set (see .env.example)"],
     [{ DATABASE_URL: "" }, "config: DATABASE_URL is not set (see .env.example)"],

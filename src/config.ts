@@ -65,6 +65,17 @@ const configSchema = z.object({
   SUPPORT_CONTACT: z.string().min(3).default("support@expertline.example"),
   /** Body size limit for REST requests, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  /**
+   * How long a worker holds a job's lock in Redis without renewing it
+   * (BullMQ's lockDuration; renewed at half that while the job runs). A worker
+   * that dies mid-job is noticed only after its lock ran out, so this bounds how
+   * long a crashed worker's running jobs wait before another worker runs them
+   * again; too short, and a busy event loop (a long GC pause) loses locks of
+   * jobs that are still running, which then run twice.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** How often a worker looks for jobs whose lock ran out (BullMQ's stalledInterval). Unset: JOB_LOCK_MS. */
+  JOB_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
   /** How long graceful shutdown waits for in-flight work before giving up. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });

@@ -49,11 +49,12 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   connection.on("ready", onReconnect);
   await recoverRedisLoss();
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
+  const locks = { lockDuration: deps.config.JOB_LOCK_MS, stalledInterval: deps.config.JOB_STALLED_INTERVAL_MS ?? deps.config.JOB_LOCK_MS };
   const workers: Worker[] = [
-    startRunner({ ...common, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
-    startRunner({ ...common, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
-    startRunner({ ...common, queue: QUEUES.routing, definitions: routingJobs(deps), concurrency: 8 }),
-    startRunner({ ...common, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.routing, definitions: routingJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
   ];
 
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");

@@ -3,6 +3,17 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { JobDefinition, QueueName } from "./define.js";
 
+/**
+ * How many times a job may be taken over from a worker that died (or froze
+ * past its lock) while running it, before BullMQ fails it for good. BullMQ's
+ * default, 1, fails a job whose worker died twice under it, and such a job is
+ * lost work: its outbox row says published, so nothing runs it again (an
+ * expert's YES, an acceptance's notices to the others). Handlers are
+ * idempotent, so running a job again is safe; the limit remains only to stop
+ * a job that itself crashes its workers from doing so forever.
+ */
+export const MAX_STALLED_RUNS = 5;
+
 export interface RunnerOptions {
   queue: QueueName;
   definitions: JobDefinition[];
@@ -11,13 +22,26 @@ export interface RunnerOptions {
   prefix: string;
   logger: Logger;
   concurrency?: number;
+  /** BullMQ's lockDuration: how long a dead worker's job stays locked before it is run elsewhere. */
+  lockDuration?: number;
+  /** BullMQ's stalledInterval: how often expired locks are looked for. */
+  stalledInterval?: number;
 }
 
 /**
  * Starts a BullMQ worker for one queue. Jobs whose name has no definition
  * fail as unrecoverable (and are logged), rather than being silently dropped.
  */
-export function startRunner({ queue, definitions, connection, prefix, logger, concurrency = 4 }: RunnerOptions): Worker {
+export function startRunner({
+  queue,
+  definitions,
+  connection,
+  prefix,
+  logger,
+  concurrency = 4,
+  lockDuration = 30_000,
+  stalledInterval = 30_000,
+}: RunnerOptions): Worker {
   const byName = new Map<string, JobDefinition>();
   for (const definition of definitions) {
     if (byName.has(definition.name)) throw new Error(`job ${definition.name} is defined twice`);
@@ -42,7 +66,7 @@ export function startRunner({ queue, definitions, connection, prefix, logger, co
         },
       });
     },
-    { connection, prefix, concurrency, autorun: true },
+    { connection, prefix, concurrency, lockDuration, stalledInterval, maxStalledCount: MAX_STALLED_RUNS, autorun: true },
   );
   worker.on("failed", (job, error) => {
     logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed");
