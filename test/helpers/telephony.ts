@@ -16,6 +16,8 @@ import { testConfig } from "./config.js";
 
 export interface TelephonyContext extends TestContext {
   sandbox: TwilioSandbox;
+  /** Where the sandbox's REST API listens (TWILIO_API_BASE_URL for a worker in another process). */
+  sandboxUrl: string;
   /** Waits until nothing is left to do (jobs, outbox, callbacks). */
   settle: () => Promise<void>;
   /** A simulated phone texts a platform number, then everything settles. */
@@ -26,7 +28,16 @@ export interface TelephonyContext extends TestContext {
   fakeRoutes: Map<string, string>;
 }
 
-export function useTelephonyContext(config: Record<string, string> = {}): () => TelephonyContext {
+export interface TelephonyContextOptions {
+  /**
+   * Run the outbox relay and the job runners in this process (default). Off for
+   * a test that runs them in child processes it starts and kills itself;
+   * settle() still works, since it watches the queues and the outbox.
+   */
+  workers?: boolean;
+}
+
+export function useTelephonyContext(config: Record<string, string> = {}, options: TelephonyContextOptions = {}): () => TelephonyContext {
   let context: (TelephonyContext & { close(): Promise<void> }) | undefined;
   let workers: RunningWorkers | undefined;
   let queues: Queue[] = [];
@@ -56,7 +67,7 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
       });
       return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
     };
-    workers = await startWorkers(inner.deps);
+    if (options.workers ?? true) workers = await startWorkers(inner.deps);
     queueConnection = createRedis(base.REDIS_URL, "worker");
     const connection = queueConnection;
     queues = Object.values(QUEUES).map((name) => new Queue(name, { connection, prefix: inner.deps.queuePrefix }));
@@ -83,6 +94,7 @@ export function useTelephonyContext(config: Record<string, string> = {}): () => 
     context = {
       ...inner,
       sandbox,
+      sandboxUrl: url,
       settle,
       fakeRoutes,
       async text(from, to, body) {
