@@ -108,7 +108,27 @@ describe("a question by REST", () => {
     expect(foreign.statusCode).toBe(422);
     const badPhone = await app.inject({ method: "POST", url: "/v1/questions", headers: shop.headers, payload: { text: "hi", tags: ["x"], customer: { phone: "12" } } });
     expect(badPhone.statusCode).toBe(400);
+    const premium = await app.inject({ method: "POST", url: "/v1/questions", headers: shop.headers, payload: { text: "hi", tags: ["x"], customer: { phone: "+19005550123" } } });
+    expect(premium.statusCode).toBe(422);
+    expect(premium.json().errors).toEqual([expect.objectContaining({ path: "body.customer.phone", code: "sms-costly-number" })]);
     expect(await ctx().deps.prisma.question.count({ where: { shopId: shop.id } })).toBe(0);
+  });
+
+  it("an empty text to the expert line (a picture) asks for words and opens nothing; follow-ups are acknowledged once", async () => {
+    const { app, deps, text, inbox } = ctx();
+    const shop = await makeShop(app, "Quiet Shop");
+    const { product } = await makeRoutingWorld(app, deps, shop, { experts: [] });
+    await ask(shop, { productId: product.id });
+    const line = await lineOf(shop.id);
+    const customer = nextPhone();
+    await text(customer, line, "   ");
+    expect(inbox(customer)).toEqual(["Hi! This is Quiet Shop's expert line. Text your question in words and we'll find an expert to answer you."]);
+    expect(await deps.prisma.question.count({ where: { customerPhone: customer } })).toBe(0);
+    await text(customer, line, "Is the kettle ok on induction?");
+    await text(customer, line, "It's the 10 gallon one");
+    await text(customer, line, "Thanks");
+    expect(inbox(customer).filter((body) => body === "Got it, we've added that to your question.")).toHaveLength(1);
+    expect((await deps.prisma.question.findFirstOrThrow({ where: { customerPhone: customer } })).body).toBe("Is the kettle ok on induction?\nIt's the 10 gallon one\nThanks");
   });
 });
 
@@ -218,6 +238,28 @@ describe("replies without a code", () => {
   });
 });
 
+describe("an expert at their conversation cap", () => {
+  it("cannot take a second offer until a conversation ends, and is told how", async () => {
+    const { app, deps, text, inbox } = ctx();
+    const shop = await makeShop(app);
+    const { product, experts } = await makeRoutingWorld(app, deps, shop, { experts: [{ name: "Cap Carl", maxConcurrentSessions: 1 }] });
+    const carl = experts[0]!;
+    const first = await ask(shop, { productId: product.id });
+    const second = await ask(shop, { productId: product.id });
+    const line = await lineOf(shop.id);
+    const codes = inbox(carl.phone).filter((body) => OFFER.test(body)).map(codeIn);
+    expect(codes).toHaveLength(2);
+    await text(carl.phone, line, `YES ${codes[0]}`);
+    await text(carl.phone, line, `YES ${codes[1]}`);
+    expect(inbox(carl.phone).at(-1)).toBe(`You're at your limit of open conversations. Text DONE in one, then reply YES ${codes[1]} again if it's still open.`);
+    expect(await deps.prisma.session.count({ where: { expertId: carl.id } })).toBe(1);
+    expect((await detail(shop, second.question.id)).status).toBe("offered");
+    await text(carl.phone, line, "DONE");
+    await text(carl.phone, line, `YES ${codes[1]}`);
+    expect(await deps.prisma.session.count({ where: { questionId: { in: [first.question.id, second.question.id] } } })).toBe(2);
+  });
+});
+
 describe("widening and expiry", () => {
   it("drops optional tags when nobody holds them, then tries every pool of the shop", async () => {
     const { app, deps, inbox } = ctx();
@@ -245,7 +287,7 @@ describe("widening and expiry", () => {
     const shop = await makeShop(app);
     const { product } = await makeRoutingWorld(app, deps, shop, { experts: [] });
     const { question, customer } = await ask(shop, { productId: product.id });
-    expect(inbox(customer).at(-1)).toMatch(/^No expert is free right now\. We'll keep trying until the next 24 hours/);
+    expect(inbox(customer).at(-1)).toMatch(/^No expert is free right now\. We'll keep trying for the next 24 hours/);
     expect((await detail(shop, question.id)).status).toBe("routing");
 
     await deps.prisma.question.update({ where: { id: question.id }, data: { expiresAt: new Date(Date.now() - 10_000) } });
@@ -283,7 +325,7 @@ describe("cancel", () => {
     await ctx().settle();
     expect(inbox(first.customer).at(-1)).toMatch(/closed/);
     await text(experts[0]!.phone, line, `YES ${codeIn(inbox(experts[0]!.phone).at(-1))}`);
-    expect(inbox(experts[0]!.phone).at(-1)).toBe("Already taken, thanks!");
+    expect(inbox(experts[0]!.phone).at(-1)).toBe("That question was closed before anyone took it, thanks!");
 
     const second = await ask(shop, { productId: product.id });
     await text(experts[0]!.phone, line, `YES ${codeIn(inbox(experts[0]!.phone).at(-1))}`);

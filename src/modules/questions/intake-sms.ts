@@ -22,6 +22,10 @@ type Tx = Prisma.TransactionClient;
 const SMS_QUESTION_TTL_MS = 24 * 60 * 60 * 1000;
 /** At most this many products are listed in the "which product?" text. */
 const MAX_PRODUCT_CHOICES = 5;
+/** A question grows by the customer's follow-ups up to this length (what an expert can read in a few texts). */
+const MAX_QUESTION_CHARS = 4000;
+/** "Got it, added" is said at most once per question in this long: every reply is a paid text. */
+const ADDED_REPLY_EVERY_MS = 10 * 60 * 1000;
 
 export async function handleCustomerText(deps: IntakeDeps, input: { inbound: Message; shop: Shop; intent: InboundIntent }): Promise<void> {
   const { prisma, clock, config } = deps;
@@ -88,11 +92,29 @@ export async function handleCustomerText(deps: IntakeDeps, input: { inbound: Mes
           return;
         }
         // More detail while we search: the expert will see it with the question.
-        await tx.question.update({ where: { id: open.id }, data: { body: `${open.body}\n${inbound.body.trim()}` } });
-        await reply(tx, customerCopy.addedToQuestion, open.id);
+        const more = inbound.body.trim();
+        if (more && open.body.length < MAX_QUESTION_CHARS) {
+          await tx.question.update({ where: { id: open.id }, data: { body: `${open.body}\n${more}`.slice(0, MAX_QUESTION_CHARS) } });
+        }
+        const slot = Math.floor(now.getTime() / ADDED_REPLY_EVERY_MS);
+        await queueSms(tx, {
+          shopId: shop.id,
+          from: inbound.to,
+          to: inbound.from,
+          body: customerCopy.addedToQuestion,
+          purpose: "customer_reply",
+          isReply: true,
+          questionId: open.id,
+          dedupeKey: `question-added:${open.id}:${slot}`,
+        });
         return;
       }
 
+      // A picture or an empty text is no question to route: ask for words (once per text, like any reply).
+      if (!inbound.body.trim()) {
+        await reply(tx, customerCopy.askInWords(shop.name));
+        return;
+      }
       // Every answer costs a text to a number someone else chose: the pumping guards decide first, and a refusal is silent.
       const refusal = await checkQuestionDestination(deps, tx, { shop, phone: inbound.from });
       if (refusal) {

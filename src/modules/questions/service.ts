@@ -166,8 +166,11 @@ export function createQuestionService(deps: QuestionDeps) {
       const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId } });
       const line = await numbers.ensureExpertLine(shopId); // may buy a number: outside the transaction
       const now = clock.now();
+      // The guards first, in a transaction of their own: the daily cap serialises a shop's new numbers
+      // on a lock, which must not be held while the question is written. A number admitted here whose
+      // question then fails to open stays counted for the day: the cap errs on the safe side.
+      await prisma.$transaction((tx) => guardQuestionDestination(deps, tx, { shop, phone: input.customer.phone }));
       const question = await prisma.$transaction(async (tx) => {
-        await guardQuestionDestination(deps, tx, { shop, phone: input.customer.phone });
         return openQuestion(tx, config, now, {
           shop,
           line: line.e164,

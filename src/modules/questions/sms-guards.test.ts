@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   countryOfPhone,
   destinationAllowed,
+  isCostlyNumber,
   rateRulesOf,
   refusalError,
   secondsUntilNextUtcDay,
@@ -112,6 +113,11 @@ describe("rateRulesOf / textLimitsOf", () => {
 
 describe("refusalError", () => {
   it("a country refusal is a 422 naming the field and the country", () => {
+    expect(refusalError({ reason: "costly-number" })).toMatchObject({
+      status: 422,
+      code: "sms-costly-number",
+      errors: [{ path: "body.customer.phone", code: "sms-costly-number" }],
+    });
     const error = refusalError({ reason: "country-not-allowed", country: "JM" });
     expect(error).toMatchObject({ status: 422, code: "sms-country-not-allowed", message: "This shop cannot text numbers in JM" });
     expect(error.errors).toEqual([
@@ -159,5 +165,17 @@ describe("refusalError", () => {
         "the cap resets at 00:00 UTC, and the platform admin can raise it",
     );
     expect(error.headers).toEqual({ "retry-after": "3600" });
+  });
+});
+
+describe("isCostlyNumber", () => {
+  it.each([
+    ["+19005550123", true], // US 900 premium rate
+    ["+449098790001", true], // UK 09 premium rate
+    ["+14155550123", false],
+    ["+447700900123", false],
+    ["not a number", false],
+  ])("%s -> %s", (phone, costly) => {
+    expect(isCostlyNumber(phone)).toBe(costly);
   });
 });

@@ -52,6 +52,15 @@ export function destinationAllowed(phone: string, shop: ShopSmsCountries): boole
   return country !== null && smsCountriesOf(shop).includes(country);
 }
 
+/** Number types where the caller, or a texter, pays more and someone else earns: the goal of SMS pumping. */
+const COSTLY_NUMBER_TYPES: ReadonlySet<string> = new Set(["PREMIUM_RATE", "SHARED_COST"]);
+
+/** A premium-rate or shared-cost number (a US 900 number, a UK 09): never a customer's mobile. */
+export function isCostlyNumber(phone: string): boolean {
+  const type = parsePhoneNumberFromString(phone)?.getType();
+  return type !== undefined && COSTLY_NUMBER_TYPES.has(type);
+}
+
 // ---------------------------------------------------------------- rate limits
 
 export interface TextLimits {
@@ -235,6 +244,7 @@ export interface GuardedShop extends ShopSmsCountries {
 
 export type DestinationRefusal =
   | { reason: "country-not-allowed"; country: string | null }
+  | { reason: "costly-number" }
   | { reason: "rate-limited"; scope: RateScope; window: RateWindow; limit: number; retryAfterSeconds: number }
   | { reason: "new-customer-cap"; cap: number; retryAfterSeconds: number };
 
@@ -256,6 +266,7 @@ export async function checkQuestionDestination(
   { shop, phone }: { shop: GuardedShop; phone: string },
 ): Promise<DestinationRefusal | null> {
   if (!destinationAllowed(phone, shop)) return { reason: "country-not-allowed", country: countryOfPhone(phone) };
+  if (isCostlyNumber(phone)) return { reason: "costly-number" };
 
   const now = deps.clock.now();
   const admission = await admit(tx, { shopId: shop.id, phone, cap: shop.dailyNewCustomerCap, now });
@@ -295,6 +306,10 @@ const WINDOW_WORDS: Record<RateWindow, string> = { minute: "a minute", hour: "an
  */
 export function refusalError(refusal: DestinationRefusal, fieldPath = "body.customer.phone"): DomainError {
   switch (refusal.reason) {
+    case "costly-number":
+      return new DomainError(422, "sms-costly-number", "This is a premium-rate or shared-cost number; questions go to mobile numbers", [
+        { path: fieldPath, message: "is a premium-rate or shared-cost number", code: "sms-costly-number" },
+      ]);
     case "country-not-allowed": {
       const where = refusal.country ? `numbers in ${refusal.country}` : "this number (no country could be told from it)";
       return new DomainError(422, "sms-country-not-allowed", `This shop cannot text ${where}`, [

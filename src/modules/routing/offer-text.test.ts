@@ -124,7 +124,9 @@ describe("small words", () => {
   });
   it("is honest about time", () => {
     expect(customerCopy.widened(10)).toContain("about 10 min");
-    expect(customerCopy.nobodyYet("the next 3 hours")).toContain("until the next 3 hours");
+    expect(customerCopy.nobodyYet("the next 3 hours")).toContain("trying for the next 3 hours and");
+    expect(routingCopy.timedOut).toMatch(/^Sorry, that one timed out/);
+    expect(routingCopy.busy("7KQ")).toBe("You're at your limit of open conversations. Text DONE in one, then reply YES 7KQ again if it's still open.");
     expect(customerCopy.expired({ name: null, shopName: "S" })).toMatch(/^Sorry there, no S expert/);
     expect(customerCopy.productUnclear(3)).toBe("Sorry, I didn't get that. Reply with a number from 1 to 3.");
     expect(customerCopy.talkingOnOtherNumber("Dan")).toMatch(/^Dan is answering you/);

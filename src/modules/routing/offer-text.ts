@@ -63,6 +63,9 @@ export function offerText(input: { shopName: string; productName: string | null;
 
 export const routingCopy = {
   alreadyTaken: "Already taken, thanks!",
+  timedOut: "Sorry, that one timed out. We'll text you the next one.",
+  questionClosed: "That question was closed before anyone took it, thanks!",
+  busy: (code: string) => `You're at your limit of open conversations. Text DONE in one, then reply YES ${code} again if it's still open.`,
   declined: "No problem, thanks for letting us know.",
   accepted: (customerFirstName: string) => `It's yours! We're connecting you with ${customerFirstName} now.`,
   noOpenOffer: "You have no open question right now. Reply STATUS to see yours.",
@@ -94,10 +97,13 @@ export const customerCopy = {
   widened: (minutes: number) =>
     `Still looking: the experts we asked first are busy, so we're asking more people. We expect someone within about ${minutes} min.`,
   nobodyYet: (untilText: string) =>
-    `No expert is free right now. We'll keep trying until ${untilText} and text you the moment someone takes your question.`,
+    `No expert is free right now. We'll keep trying for ${untilText} and text you the moment someone takes your question.`,
   addedToQuestion: "Got it, we've added that to your question.",
   talkingOnOtherNumber: (expertFirstName: string) => `${expertFirstName} is answering you by text from another number: reply there.`,
   expired: (input: { name: string | null; shopName: string }) =>
     `Sorry ${firstName(input.name)}, no ${input.shopName} expert was free in time for your question. Text us again any time and we'll try again.`,
   cancelled: (shopName: string) => `Your question to ${shopName} is closed. Text us any time to ask another.`,
+  expiredUnchosen: (shopName: string) =>
+    `We didn't hear which product your question was about, so ${shopName} closed it. Text us again any time.`,
+  askInWords: (shopName: string) => `Hi! This is ${shopName}'s expert line. Text your question in words and we'll find an expert to answer you.`,
 };

@@ -16,6 +16,7 @@ import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Expert, Prisma } from "../../generated/prisma/client.js";
 import { uuidv7 } from "../../lib/ids.js";
+import { maskPhonesInText } from "../../lib/phone.js";
 import { QUEUES } from "../../jobs/define.js";
 import { enqueue } from "../outbox/outbox.js";
 import { setExpertPaused } from "../experts/service.js";
@@ -61,138 +62,190 @@ async function expertLineOf(tx: Tx, shopId: string): Promise<string | null> {
   return (await tx.phoneNumber.findFirst({ where: { shopId, purpose: "expert_line" }, select: { e164: true } }))?.e164 ?? null;
 }
 
+/** How often a routing step plans again when its question changed between planning and writing. */
+const ROUTING_ATTEMPTS = 3;
+
+type PlannedQuestion = Prisma.QuestionGetPayload<{ include: { shop: { select: { id: true; name: true } }; product: { select: { name: true } }; pool: true } }>;
+
+interface RoutingPlan {
+  question: PlannedQuestion;
+  now: Date;
+  policy: { offerMode: string; offerTimeoutSeconds: number; offerFanout: number; patienceSeconds: number };
+  /** Offers open when planned: the plan holds only while this has not changed. */
+  openOffers: number;
+  offersSoFar: number;
+  level: number;
+  searchStartedAt: Date;
+  widenings: { level: number; reason: "patience" | "nobody-left" }[];
+  chosen: RankedCandidate[];
+}
+
 /**
  * One routing step: keep the pool's number of offers open (one expert at a
  * time, or the top `fanout` at once), widening the search when the pool's
  * patience ran out or nobody is left at this level.
+ *
+ * The candidate search runs before any transaction (it reads only), so a
+ * step never holds a pooled connection while it waits for another; the
+ * writes then happen under the question's row lock, after checking that
+ * nothing moved since (else the step plans again).
  */
 export async function routeQuestion(deps: RoutingDeps, questionId: string): Promise<void> {
+  for (let attempt = 1; attempt <= ROUTING_ATTEMPTS; attempt++) {
+    const plan = await planRouting(deps, questionId);
+    if (!plan) return;
+    if (await applyRouting(deps, plan)) return;
+  }
+  // Another step keeps changing the question: this one is not needed, or BullMQ's retry will do it.
+  throw new Error("the question kept changing while its routing step was planned");
+}
+
+async function planRouting(deps: RoutingDeps, questionId: string): Promise<RoutingPlan | null> {
   const { prisma, sql, clock } = deps;
-  await prisma.$transaction(
-    async (tx) => {
-      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Question" WHERE id = ${questionId}::uuid FOR UPDATE`;
-      if (!locked) return;
-      const now = clock.now();
-      const question = await tx.question.findUniqueOrThrow({
-        where: { id: questionId },
-        include: { shop: { select: { id: true, name: true } }, product: { select: { name: true } }, pool: true },
+  const now = clock.now();
+  const question = await prisma.question.findUnique({
+    where: { id: questionId },
+    include: { shop: { select: { id: true, name: true } }, product: { select: { name: true } }, pool: true },
+  });
+  if (!question || !(SEARCHING as readonly string[]).includes(question.status) || question.productChoices.length > 0) return null;
+  if (question.expiresAt && question.expiresAt <= now) {
+    await closeQuestion(deps, { questionId, outcome: "expired" });
+    return null;
+  }
+  const policy = question.pool ?? DEFAULT_POLICY;
+  // Keep the policy's number of offers open: a NO or a timeout brings in the next candidate at once.
+  const [openOffers, offersSoFar] = await Promise.all([
+    prisma.offer.count({ where: { questionId, status: "pending" } }),
+    prisma.offer.count({ where: { questionId } }),
+  ]);
+  const wanted = (policy.offerMode === "broadcast" ? policy.offerFanout : 1) - openOffers;
+  if (wanted <= 0) return null;
+
+  let level = question.widenLevel;
+  let searchStartedAt = question.searchStartedAt ?? now;
+  const widenings: RoutingPlan["widenings"] = [];
+  const widen = (reason: "patience" | "nobody-left") => {
+    // With nothing optional to drop, level 1 is level 0: go straight to the shop-wide pools.
+    level = level === 0 && question.optionalTags.length > 0 ? 1 : 2;
+    searchStartedAt = now;
+    widenings.push({ level, reason });
+  };
+  if (level < 2 && now.getTime() - searchStartedAt.getTime() >= policy.patienceSeconds * 1000) widen("patience");
+
+  const previousExpertId = await findPreviousExpert(sql, { shopId: question.shopId, customerPhone: question.customerPhone, productId: question.productId });
+  let ranked: RankedCandidate[];
+  for (;;) {
+    const candidates = await findCandidates(sql, {
+      shopId: question.shopId,
+      questionId,
+      productId: question.productId,
+      tags: question.tags,
+      optionalTags: question.optionalTags,
+      widenLevel: level as 0 | 1 | 2,
+      now,
+    });
+    ranked = rankCandidates({ tags: question.tags, optionalTags: level === 0 ? question.optionalTags : [], previousExpertId }, candidates, now);
+    if (ranked.length > 0 || level >= 2) break;
+    widen("nobody-left");
+  }
+  return { question, now, policy, openOffers, offersSoFar, level, searchStartedAt, widenings, chosen: ranked.slice(0, wanted) };
+}
+
+/** Writes the plan; false when the question changed since it was read (the caller plans again). */
+async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boolean> {
+  const { question, now, policy, level, searchStartedAt } = plan;
+  const questionId = question.id;
+  return deps.prisma.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<{ status: string; widenLevel: number; updatedAt: Date }[]>`
+      SELECT status::text AS status, "widenLevel", "updatedAt" FROM "Question" WHERE id = ${questionId}::uuid FOR UPDATE`;
+    if (!locked) return true;
+    const unchanged =
+      locked.status === question.status &&
+      locked.widenLevel === question.widenLevel &&
+      locked.updatedAt.getTime() === question.updatedAt.getTime() &&
+      (await tx.offer.count({ where: { questionId, status: "pending" } })) === plan.openOffers;
+    if (!unchanged) return false;
+
+    const line = await expertLineOf(tx, question.shopId);
+    if (!line) throw new Error("the shop has no expert line; the question was opened without one");
+    const customerSms = { shopId: question.shopId, from: line, to: question.customerPhone, questionId };
+    const estimateMinutes = roundMinutes(policy.offerTimeoutSeconds * 2);
+    for (const widening of plan.widenings) {
+      await recordQuestionEvent(tx, { questionId, kind: "widened", data: { ...widening, estimateMinutes }, dedupeKey: `widened:${questionId}:${widening.level}`, at: now });
+    }
+    // Widening before anyone was asked is an implementation detail, not news for the customer.
+    if (plan.widenings.length > 0 && plan.offersSoFar > 0) {
+      await queueSms(tx, { ...customerSms, body: customerCopy.widened(estimateMinutes), purpose: "question_update", dedupeKey: `question-widened:${questionId}` });
+    }
+
+    if (plan.chosen.length === 0) {
+      await tx.question.update({ where: { id: questionId }, data: { status: "routing", widenLevel: level, searchStartedAt } });
+      const hoursLeft = question.expiresAt ? Math.max(1, Math.round((question.expiresAt.getTime() - now.getTime()) / 3_600_000)) : 24;
+      const first = await recordQuestionEvent(tx, {
+        questionId,
+        kind: "no_expert_yet",
+        data: { estimateMinutes: roundMinutes(RETRY_WHEN_NOBODY_MS / 1000) },
+        dedupeKey: `no-expert-yet:${questionId}`,
+        at: now,
       });
-      if (!(SEARCHING as readonly string[]).includes(question.status) || question.productChoices.length > 0) return;
-      if (question.expiresAt && question.expiresAt <= now) {
-        await closeQuestionInTx(tx, { questionId, outcome: "expired", now });
-        return;
+      if (first) {
+        const until = hoursLeft === 1 ? "the next hour" : `the next ${hoursLeft} hours`;
+        await queueSms(tx, { ...customerSms, body: customerCopy.nobodyYet(until), purpose: "question_update", dedupeKey: `question-nobody-yet:${questionId}` });
       }
-      const policy = question.pool ?? DEFAULT_POLICY;
-      // Keep the policy's number of offers open: a NO or a timeout brings in the next candidate at once.
-      const open = await tx.offer.count({ where: { questionId, status: "pending" } });
-      const wanted = (policy.offerMode === "broadcast" ? policy.offerFanout : 1) - open;
-      if (wanted <= 0) return;
-      const offersSoFar = await tx.offer.count({ where: { questionId } });
-      const line = await expertLineOf(tx, question.shopId);
-      if (!line) throw new Error("the shop has no expert line; the question was opened without one");
-      const customerSms = { shopId: question.shopId, from: line, to: question.customerPhone, questionId };
+      const slot = Math.floor(now.getTime() / RETRY_WHEN_NOBODY_MS);
+      await enqueueRouting(tx, questionId, `retry-${slot}`, new Date((slot + 1) * RETRY_WHEN_NOBODY_MS));
+      return true;
+    }
 
-      let level = question.widenLevel;
-      let searchStartedAt = question.searchStartedAt ?? now;
-      const widen = async (reason: "patience" | "nobody-left") => {
-        // With nothing optional to drop, level 1 is level 0: go straight to the shop-wide pools.
-        level = level === 0 && question.optionalTags.length > 0 ? 1 : 2;
-        searchStartedAt = now;
-        const estimateMinutes = roundMinutes(policy.offerTimeoutSeconds * 2);
-        await recordQuestionEvent(tx, { questionId, kind: "widened", data: { level, reason, estimateMinutes }, dedupeKey: `widened:${questionId}:${level}`, at: now });
-        // Widening before anyone was asked is an implementation detail, not news for the customer.
-        if (offersSoFar > 0) {
-          await queueSms(tx, { ...customerSms, body: customerCopy.widened(estimateMinutes), purpose: "question_update", dedupeKey: `question-widened:${questionId}` });
-        }
-      };
-      if (level < 2 && now.getTime() - searchStartedAt.getTime() >= policy.patienceSeconds * 1000) await widen("patience");
-
-      const previousExpertId = await findPreviousExpert(sql, { shopId: question.shopId, customerPhone: question.customerPhone, productId: question.productId });
-      let ranked: RankedCandidate[];
-      for (;;) {
-        const candidates = await findCandidates(sql, {
-          shopId: question.shopId,
+    const round = ((await tx.offer.aggregate({ where: { questionId }, _max: { round: true } }))._max.round ?? 0) + 1;
+    const expiresAt = new Date(now.getTime() + policy.offerTimeoutSeconds * 1000);
+    for (const [index, choice] of plan.chosen.entries()) {
+      const expert = choice.candidate;
+      const open = await tx.offer.findMany({ where: { expertId: expert.expertId, status: "pending" }, select: { code: true } });
+      const code = pickOfferCode(new Set(open.map((offer) => offer.code)), randomInt);
+      const offer = await tx.offer.create({
+        data: {
           questionId,
-          productId: question.productId,
-          tags: question.tags,
-          optionalTags: question.optionalTags,
-          widenLevel: level as 0 | 1 | 2,
-          now,
-        });
-        ranked = rankCandidates({ tags: question.tags, optionalTags: level === 0 ? question.optionalTags : [], previousExpertId }, candidates, now);
-        if (ranked.length > 0 || level >= 2) break;
-        await widen("nobody-left");
-      }
-
-      if (ranked.length === 0) {
-        await tx.question.update({ where: { id: questionId }, data: { status: "routing", widenLevel: level, searchStartedAt } });
-        const hoursLeft = question.expiresAt ? Math.max(1, Math.round((question.expiresAt.getTime() - now.getTime()) / 3_600_000)) : 24;
-        const first = await recordQuestionEvent(tx, {
-          questionId,
-          kind: "no_expert_yet",
-          data: { estimateMinutes: roundMinutes(RETRY_WHEN_NOBODY_MS / 1000) },
-          dedupeKey: `no-expert-yet:${questionId}`,
-          at: now,
-        });
-        if (first) {
-          const until = hoursLeft === 1 ? "the next hour" : `the next ${hoursLeft} hours`;
-          await queueSms(tx, { ...customerSms, body: customerCopy.nobodyYet(until), purpose: "question_update", dedupeKey: `question-nobody-yet:${questionId}` });
-        }
-        const slot = Math.floor(now.getTime() / RETRY_WHEN_NOBODY_MS);
-        await enqueueRouting(tx, questionId, `retry-${slot}`, new Date((slot + 1) * RETRY_WHEN_NOBODY_MS));
-        return;
-      }
-
-      const round = ((await tx.offer.aggregate({ where: { questionId }, _max: { round: true } }))._max.round ?? 0) + 1;
-      const expiresAt = new Date(now.getTime() + policy.offerTimeoutSeconds * 1000);
-      const chosen = ranked.slice(0, wanted);
-      for (const [index, choice] of chosen.entries()) {
-        const expert = choice.candidate;
-        const open = await tx.offer.findMany({ where: { expertId: expert.expertId, status: "pending" }, select: { code: true } });
-        const code = pickOfferCode(new Set(open.map((offer) => offer.code)), randomInt);
-        const offer = await tx.offer.create({
-          data: {
-            questionId,
-            expertId: expert.expertId,
-            code,
-            round,
-            widenLevel: level,
-            rank: index + 1,
-            score: choice.score,
-            reasons: choice.reasons.map((reason) => ({ ...reason })),
-            status: "pending",
-            sentAt: now,
-            expiresAt,
-          },
-        });
-        const { phone } = await tx.expert.update({
-          where: { id: expert.expertId },
-          data: { lastOfferedAt: now, offersReceived: { increment: 1 } },
-          select: { phone: true },
-        });
-        await recordQuestionEvent(tx, { questionId, kind: "offered", data: { expertFirstName: firstName(expert.name), round, rank: index + 1 }, dedupeKey: `offered:${offer.id}`, at: now });
-        await queueSms(tx, {
-          shopId: question.shopId,
-          from: line,
-          to: phone,
-          questionId,
-          body: offerText({
-            shopName: question.shop.name,
-            productName: question.product?.name ?? null,
-            question: question.body,
-            pay: payOf(question.pool),
-            code,
-            minutesToAnswer: roundMinutes(policy.offerTimeoutSeconds),
-          }),
-          purpose: "offer",
-          dedupeKey: `offer:${offer.id}`,
-        });
-        await enqueue(tx, { queue: QUEUES.routing, name: OFFER_TIMEOUT, payload: { offerId: offer.id }, jobId: `offer-timeout-${offer.id}`, runAt: expiresAt });
-      }
-      await tx.question.update({ where: { id: questionId }, data: { status: "offered", widenLevel: level, searchStartedAt } });
-    },
-    { timeout: 20_000 },
-  );
+          expertId: expert.expertId,
+          code,
+          round,
+          widenLevel: level,
+          rank: index + 1,
+          score: choice.score,
+          reasons: choice.reasons.map((reason) => ({ ...reason })),
+          status: "pending",
+          sentAt: now,
+          expiresAt,
+        },
+      });
+      const { phone } = await tx.expert.update({
+        where: { id: expert.expertId },
+        data: { lastOfferedAt: now, offersReceived: { increment: 1 } },
+        select: { phone: true },
+      });
+      await recordQuestionEvent(tx, { questionId, kind: "offered", data: { expertFirstName: firstName(expert.name), round, rank: index + 1 }, dedupeKey: `offered:${offer.id}`, at: now });
+      await queueSms(tx, {
+        shopId: question.shopId,
+        from: line,
+        to: phone,
+        questionId,
+        body: offerText({
+          shopName: question.shop.name,
+          productName: question.product?.name ?? null,
+          // The customer may have typed a number into the question; the expert reaches them through us.
+          question: maskPhonesInText(question.body),
+          pay: payOf(question.pool),
+          code,
+          minutesToAnswer: roundMinutes(policy.offerTimeoutSeconds),
+        }),
+        purpose: "offer",
+        dedupeKey: `offer:${offer.id}`,
+      });
+      await enqueue(tx, { queue: QUEUES.routing, name: OFFER_TIMEOUT, payload: { offerId: offer.id }, jobId: `offer-timeout-${offer.id}`, runAt: expiresAt });
+    }
+    await tx.question.update({ where: { id: questionId }, data: { status: "offered", widenLevel: level, searchStartedAt } });
+    return true;
+  });
 }
 
 /**
@@ -208,6 +261,11 @@ const ACCEPT_OFFER = `
     UPDATE "Offer" o SET "status" = 'accepted', "respondedAt" = $2
     WHERE o."id" = $1::uuid AND o."status" = 'pending'
       AND EXISTS (SELECT 1 FROM "Question" q WHERE q."id" = o."questionId" AND q."status" IN ('routing', 'offered'))
+      -- Still allowed to take one: not suspended since the offer, and under the concurrent-session cap
+      -- (an expert holding several broadcast offers cannot take them all at once).
+      AND EXISTS (
+        SELECT 1 FROM "Expert" e WHERE e."id" = o."expertId" AND e."status" = 'active'
+          AND (SELECT count(*) FROM "Session" s WHERE s."expertId" = e."id" AND s."status" <> 'ended') < e."maxConcurrentSessions")
     RETURNING o."id", o."questionId", o."expertId"
   ), matched AS (
     UPDATE "Question" q SET "status" = 'matched', "matchedExpertId" = won."expertId", "updatedAt" = $2
@@ -235,7 +293,14 @@ const ACCEPT_OFFER = `
   )
   SELECT session."id" AS "sessionId" FROM session`;
 
-export type AcceptOutcome = { outcome: "won"; sessionId: string } | { outcome: "already-yours" } | { outcome: "taken" };
+export type AcceptOutcome =
+  | { outcome: "won"; sessionId: string }
+  | { outcome: "already-yours" }
+  /** Another expert won, or the question closed (expired, cancelled) before the YES. */
+  | { outcome: "taken" }
+  | { outcome: "timed-out" }
+  /** The offer is still open, but the expert is at their concurrent-session cap (or suspended). */
+  | { outcome: "busy" };
 
 export async function acceptOffer(deps: Pick<RoutingDeps, "sql" | "prisma" | "clock">, offerId: string): Promise<AcceptOutcome> {
   try {
@@ -249,9 +314,12 @@ export async function acceptOffer(deps: Pick<RoutingDeps, "sql" | "prisma" | "cl
     if (!isUniqueViolation(error, "Offer_one_accepted_per_question")) throw error;
     return { outcome: "taken" };
   }
-  // Nothing changed: a replay of our own acceptance, or someone else's win (or a closed question).
-  const offer = await deps.prisma.offer.findUnique({ where: { id: offerId }, select: { status: true } });
-  return offer?.status === "accepted" ? { outcome: "already-yours" } : { outcome: "taken" };
+  // Nothing changed: a replay of our own acceptance, someone else's win, a closed question, or a busy expert.
+  const offer = await deps.prisma.offer.findUnique({ where: { id: offerId }, select: { status: true, question: { select: { status: true } } } });
+  if (offer?.status === "accepted") return { outcome: "already-yours" };
+  if (offer?.status === "expired") return { outcome: "timed-out" };
+  if (offer?.status === "pending" && (offer.question.status === "routing" || offer.question.status === "offered")) return { outcome: "busy" };
+  return { outcome: "taken" };
 }
 
 /** NO: closes the offer and moves on at once. Returns false when the offer was no longer open. */
@@ -280,10 +348,15 @@ export async function declineOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, 
 export async function timeOutOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, offerId: string): Promise<boolean> {
   const now = deps.clock.now();
   return deps.prisma.$transaction(async (tx) => {
-    const [offer] = await tx.$queryRaw<{ questionId: string; expertId: string }[]>`
-      UPDATE "Offer" SET "status" = 'expired' WHERE id = ${offerId}::uuid AND "status" = 'pending' AND "expiresAt" <= ${now}
-      RETURNING "questionId", "expertId"`;
+    // A question no longer searching (won a moment ago, or closed) makes the offer lost, not missed:
+    // no miss is counted and nothing moves on.
+    const [offer] = await tx.$queryRaw<{ questionId: string; expertId: string; status: string }[]>`
+      UPDATE "Offer" o SET "status" = CASE WHEN q."status" IN ('routing', 'offered') THEN 'expired'::"OfferStatus" ELSE 'lost'::"OfferStatus" END
+      FROM "Question" q
+      WHERE o.id = ${offerId}::uuid AND o."status" = 'pending' AND o."expiresAt" <= ${now} AND q.id = o."questionId"
+      RETURNING o."questionId", o."expertId", o."status"::text AS status`;
     if (!offer) return false;
+    if (offer.status !== "expired") return true;
     const expert: Expert = await tx.expert.update({
       where: { id: offer.expertId },
       data: { offersTimedOut: { increment: 1 }, missedOffersInRow: { increment: 1 } },
@@ -337,12 +410,12 @@ const CLOSE_QUESTION = `
   ), closed AS (
     UPDATE "Question" SET "status" = $2::"QuestionStatus", "closedAt" = $3, "updatedAt" = $3
     WHERE id = $1::uuid AND "status" IN ('received', 'routing', 'offered')
-    RETURNING id, "shopId", "customerPhone", "customerName"
+    RETURNING id, "shopId", "customerPhone", "customerName", cardinality("productChoices") > 0 AS "choosingProduct"
   )
   SELECT closed.*, (SELECT count(*) FROM offers)::int AS "offersClosed" FROM closed`;
 
 export async function closeQuestionInTx(tx: Tx, input: { questionId: string; outcome: "cancelled" | "expired"; now: Date }): Promise<boolean> {
-  const [closed] = await tx.$queryRawUnsafe<{ id: string; shopId: string; customerPhone: string; customerName: string | null }[]>(
+  const [closed] = await tx.$queryRawUnsafe<{ id: string; shopId: string; customerPhone: string; customerName: string | null; choosingProduct: boolean }[]>(
     CLOSE_QUESTION,
     input.questionId,
     input.outcome,
@@ -358,7 +431,12 @@ export async function closeQuestionInTx(tx: Tx, input: { questionId: string; out
       from: line,
       to: closed.customerPhone,
       questionId: closed.id,
-      body: input.outcome === "expired" ? customerCopy.expired({ name: closed.customerName, shopName: shop.name }) : customerCopy.cancelled(shop.name),
+      body:
+        input.outcome === "cancelled"
+          ? customerCopy.cancelled(shop.name)
+          : closed.choosingProduct
+            ? customerCopy.expiredUnchosen(shop.name)
+            : customerCopy.expired({ name: closed.customerName, shopName: shop.name }),
       purpose: "question_update",
       dedupeKey: `question-${input.outcome}:${closed.id}`,
     });

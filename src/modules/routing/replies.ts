@@ -35,6 +35,12 @@ export async function handleOfferReply(deps: RoutingDeps, reply: OfferReply): Pr
     );
   // "Already taken" is said once per offer, whether the expert's reply or the winner's settlement says it first.
   const taken = (offerId: string) => answer(routingCopy.alreadyTaken, lostNoticeKey(offerId));
+  /** What a YES to an offer that is no longer open hears: what really happened to it. */
+  const closedOffer = (offer: { id: string; status: string }) => {
+    if (offer.status === "expired") return answer(routingCopy.timedOut);
+    if (offer.status === "cancelled") return answer(routingCopy.questionClosed);
+    return taken(offer.id);
+  };
 
   const open = await prisma.offer.findMany({ where: { expertId: expert.id, status: "pending" }, orderBy: { id: "asc" }, select: { id: true, code: true } });
   let offerId: string | null;
@@ -44,7 +50,8 @@ export async function handleOfferReply(deps: RoutingDeps, reply: OfferReply): Pr
       // Closed already? Codes are unique among open offers only: the latest offer with the code is the one meant.
       const closed = await prisma.offer.findFirst({ where: { expertId: expert.id, code }, orderBy: { id: "desc" }, select: { id: true, status: true } });
       if (!closed) await answer(copy.noSuchOffer(code));
-      else if (closed.status !== "accepted" && accept) await taken(closed.id);
+      else if (closed.status === "declined" && !accept) await answer(routingCopy.declined); // a replayed NO
+      else if (closed.status !== "accepted" && closed.status !== "declined" && accept) await closedOffer(closed);
       return true;
     }
   } else if (open.length === 1) {
@@ -56,10 +63,11 @@ export async function handleOfferReply(deps: RoutingDeps, reply: OfferReply): Pr
     const since = new Date(clock.now().getTime() - LATE_REPLY_WINDOW_MS);
     const missed = await prisma.offer.findFirst({
       where: { expertId: expert.id, status: { in: ["expired", "lost", "cancelled"] }, respondedAt: null, expiresAt: { gte: since } },
-      select: { id: true },
+      orderBy: { id: "desc" },
+      select: { id: true, status: true },
     });
     if (missed) {
-      if (accept) await taken(missed.id);
+      if (accept) await closedOffer(missed);
       return true;
     }
     if (accept) return false;
@@ -68,12 +76,20 @@ export async function handleOfferReply(deps: RoutingDeps, reply: OfferReply): Pr
   }
 
   if (!accept) {
-    if (await declineOffer(deps, offerId)) await answer(routingCopy.declined);
-    else await taken(offerId);
+    if (await declineOffer(deps, offerId)) {
+      await answer(routingCopy.declined);
+      return true;
+    }
+    // Not open any more: declined by this very text before a crash (say it again), or closed meanwhile.
+    const now = await prisma.offer.findUniqueOrThrow({ where: { id: offerId }, select: { id: true, status: true } });
+    if (now.status === "declined") await answer(routingCopy.declined);
+    else if (now.status !== "accepted") await closedOffer(now);
     return true;
   }
   const result = await acceptOffer(deps, offerId);
   // The winner's next text is the session's introduction, from the masked number.
   if (result.outcome === "taken") await taken(offerId);
+  else if (result.outcome === "timed-out") await answer(routingCopy.timedOut);
+  else if (result.outcome === "busy") await answer(routingCopy.busy(open.find((offer) => offer.id === offerId)?.code ?? code ?? ""));
   return true;
 }

@@ -14,6 +14,7 @@ import { customerIntroText, expertIntroText, firstName, firstNameOrNull, handoff
 import { DEFAULT_IDLE_SECONDS } from "./end.js";
 import { enqueueIdleTimer } from "./idle.js";
 import type { SessionDeps } from "./jobs.js";
+import { maskPhonesInText } from "../../lib/phone.js";
 
 type Db = Pick<Prisma.TransactionClient, "$queryRaw">;
 
@@ -123,7 +124,8 @@ async function tryStart(deps: SessionDeps, sessionId: string): Promise<StartOutc
       body: expertIntroText({
         shopName: question.shop.name,
         customerFirstName: firstNameOrNull(question.customerName),
-        question: question.body,
+        // A number the customer typed into the question stays with us: the expert answers through the proxy.
+        question: maskPhonesInText(question.body),
         handoff: handoffSummary(question.context),
       }),
       dedupeKey: `session-intro-expert:${sessionId}`,

@@ -81,14 +81,17 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
 
       // Throughput: reserve this sender's next slot once, remember it on the row.
       if (!message.sendAfter) {
+        // A fresh clock: the reads above may have waited for a pooled connection, and a stale
+        // "now" would turn that wait into a reserved delay.
+        const slotNow = clock.now();
         const wait = await reserveSendSlot(redis, {
           sender: message.from,
           messagesPerSecond: config.SMS_MESSAGES_PER_SECOND,
-          nowMs: now.getTime(),
+          nowMs: slotNow.getTime(),
           prefix: queuePrefix,
         });
         if (wait > 0) {
-          const sendAfter = new Date(now.getTime() + wait);
+          const sendAfter = new Date(slotNow.getTime() + wait);
           await prisma.message.update({ where: { id: messageId }, data: { sendAfter } });
           await context.delayUntil(sendAfter);
         }
