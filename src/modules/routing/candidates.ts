@@ -127,6 +127,20 @@ const EXPERT_CHECKS = (id: string) => `
   OFFSET 0`;
 
 /**
+ * The rarest tag's holders in id order; with a second tag, only those holding
+ * it too: a merge of the two tags' index ranges, both read in id order, costs
+ * far less per holder than a probe for each.
+ */
+const TAG_WALK = (from: ">" | "<=") => `
+    (SELECT s."expertId", false FROM "ExpertSkill" s
+     WHERE ${DRIVER} = 'tag' AND (SELECT second FROM plan) IS NULL
+       AND s.tag = (SELECT tag FROM plan) AND s."expertId" ${from} ${CURSOR} ORDER BY s."expertId")
+    UNION ALL (SELECT a."expertId", false FROM "ExpertSkill" a JOIN "ExpertSkill" b ON b."expertId" = a."expertId"
+     WHERE ${DRIVER} = 'tag' AND (SELECT second FROM plan) IS NOT NULL
+       AND a.tag = (SELECT tag FROM plan) AND b.tag = (SELECT second FROM plan)
+       AND a."expertId" ${from} ${CURSOR} AND b."expertId" ${from} ${CURSOR} ORDER BY a."expertId")`;
+
+/**
  * The ids to walk, in order: the customer's earlier expert first, then the
  * chosen driver's set from the round-robin cursor on, then from its start up
  * to the cursor. A branch whose driver was not chosen is skipped by its
@@ -136,10 +150,8 @@ const DRIVEN_IDS = `
     SELECT id, true AS earlier FROM previous WHERE id IS NOT NULL
     UNION ALL (SELECT id, false FROM pool_domain WHERE ${DRIVER} = 'pool' AND id > ${CURSOR} ORDER BY id)
     UNION ALL (SELECT id, false FROM pool_domain WHERE ${DRIVER} = 'pool' AND id <= ${CURSOR} ORDER BY id)
-    UNION ALL (SELECT s."expertId", false FROM "ExpertSkill" s
-               WHERE ${DRIVER} = 'tag' AND s.tag = (SELECT tag FROM plan) AND s."expertId" > ${CURSOR} ORDER BY s."expertId")
-    UNION ALL (SELECT s."expertId", false FROM "ExpertSkill" s
-               WHERE ${DRIVER} = 'tag' AND s.tag = (SELECT tag FROM plan) AND s."expertId" <= ${CURSOR} ORDER BY s."expertId")
+    UNION ALL ${TAG_WALK(">")}
+    UNION ALL ${TAG_WALK("<=")}
     UNION ALL (SELECT x.id, false FROM "Expert" x WHERE ${DRIVER} = 'shop' AND x."shopId" = $1::uuid AND x.id > ${CURSOR} ORDER BY x.id)
     UNION ALL (SELECT x.id, false FROM "Expert" x WHERE ${DRIVER} = 'shop' AND x."shopId" = $1::uuid AND x.id <= ${CURSOR} ORDER BY x.id)`;
 
@@ -168,27 +180,26 @@ WITH covering AS MATERIALIZED (${COVERING}
   SELECT array_agg(n.e164) AS lines FROM "PhoneNumber" n WHERE n.purpose = 'expert_line' AND n."shopId" = $1::uuid
 ), previous AS MATERIALIZED (
   SELECT (${PREVIOUS_SESSION.replace("$2", () => `(SELECT q."customerPhone" FROM "Question" q WHERE q.id = $2::uuid)`)}) AS id
-), anchor AS MATERIALIZED (
-  -- The rarest required tag: its holders are the smallest set every candidate is in. Holders are
-  -- counted up to the cap; among tags past it, the one whose cap-th holder comes latest in id order is
-  -- the sparser (ids are spread evenly enough for that: random bits, or creation time).
+), ranked_tags AS MATERIALIZED (
+  -- The required tags, rarest first: the rarest's holders are the smallest set every candidate is in.
+  -- Holders are counted up to the cap; among tags past it, the one whose cap-th holder comes latest in id
+  -- order is the sparser (ids are spread evenly enough for that: random bits, or creation time).
   -- (SELECT $4) hides the array's length from the planner, as it is hidden from the generic plan: custom
   -- plans then cost no less, and PostgreSQL keeps the generic plan instead of planning every call.
-  SELECT t.tag, h.holders
+  SELECT t.tag, h.holders, row_number() OVER (ORDER BY h.holders, h.last_counted DESC, t.tag) AS rarity
   FROM unnest((SELECT $4::text[])) t(tag)
   CROSS JOIN LATERAL (
     SELECT count(*) AS holders, max(x.id::text) AS last_counted
     FROM (SELECT s."expertId" AS id FROM "ExpertSkill" s WHERE s.tag = t.tag ORDER BY s."expertId" LIMIT ${TAG_COUNT_CAP}) x
   ) h
-  ORDER BY h.holders, h.last_counted DESC, t.tag LIMIT 1
 ), plan AS MATERIALIZED (
   -- Members are counted only as far as they could still be the smaller set.
-  SELECT a.tag, CASE
+  SELECT a.tag, (SELECT tag FROM ranked_tags WHERE rarity = 2) AS second, CASE
       WHEN m.members <= ${POOL_DOMAIN_MAX} AND (a.tag IS NULL OR m.members <= a.holders) THEN 'pool'
       WHEN a.tag IS NOT NULL THEN 'tag'
       ELSE 'shop' END AS driver
   FROM (SELECT 1) one
-  LEFT JOIN anchor a ON true
+  LEFT JOIN ranked_tags a ON a.rarity = 1
   CROSS JOIN LATERAL (
     SELECT count(*) AS members FROM (
       SELECT 1 FROM "PoolMember" pm WHERE pm."poolId" = ANY (${COVERING_IDS})
@@ -215,8 +226,9 @@ FROM (
     ) d
     WHERE CASE
       WHEN NOT d.earlier AND d.id = (SELECT id FROM previous) THEN false
-      -- Walking the only tag's holders, the tag needs no check; walking the pools' members, the pools none.
-      WHEN cardinality($4::text[]) > CASE WHEN ${DRIVER} = 'tag' AND NOT d.earlier THEN 1 ELSE 0 END
+      -- The tag walk has checked its one or two tags already; the pool walk, the pools.
+      WHEN cardinality($4::text[]) > CASE WHEN ${DRIVER} = 'tag' AND NOT d.earlier
+                                          THEN CASE WHEN (SELECT second FROM plan) IS NULL THEN 1 ELSE 2 END ELSE 0 END
         AND NOT ${HOLDS_EVERY_TAG("d.id")} THEN false
       WHEN (d.earlier OR ${DRIVER} <> 'pool') AND ${IN_COVERING_POOL("d.id")} IS NULL THEN false
       ELSE true END
