@@ -1,5 +1,7 @@
-/** Pieces both benchmarks use: bounded settings, local-only checks, the worker-thread load runner, and the report. */
+/** Pieces every benchmark uses: bounded settings, local-only checks, the worker-thread load runner, and the report. */
+import os from "node:os";
 import { Worker } from "node:worker_threads";
+import type { LimitRun } from "./limit.js";
 import type { LoadInput, LoadMessage, ScenarioResult } from "./load.js";
 
 export function boundedInt(name: string, fallback: number, min: number, max: number): number {
@@ -38,11 +40,36 @@ export function assertLocal(name: string, url: string) {
   }
 }
 
+/**
+ * Every benchmark's clock, from its start, so that a run always ends within
+ * two minutes: no new load request starts after `loadDeadline` (the run then
+ * cleans up and exits), a load worker still running at `workerKillAt` is
+ * terminated (requests time out after 10 s), and `hardExitAt` is the last
+ * resort if clean-up hangs.
+ */
+export function timeBudget(startedAt: number): { loadDeadline: number; workerKillAt: number; hardExitAt: number } {
+  return { loadDeadline: startedAt + 95_000, workerKillAt: startedAt + 105_000, hardExitAt: startedAt + 115_000 };
+}
+
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     promise,
     new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms).unref()),
   ]);
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POSTs JSON with a bearer key, as a shop or the admin would, and expects 201: the benchmarks' set-up goes through the API. */
+export async function postJson<T>(baseUrl: string, path: string, key: string, payload: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
 }
 
 export function fixed(value: number, digits: number): string {
@@ -96,6 +123,25 @@ export function runBounded(main: () => Promise<number>, hardExitAt: number): voi
   );
 }
 
+/**
+ * Ends a benchmark's main: 1 when a load generator failed (the first error
+ * given, in order), else 0. Timings never fail a run; only a load that could
+ * not run does.
+ */
+export function loadExitCode(...errors: (string | null)[]): number {
+  const error = errors.find((one) => one) ?? null;
+  if (error) {
+    console.error(`load generator failed: ${error}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Ascending, for percentile(). */
+export function sorted(values: number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -114,11 +160,34 @@ export function printTable(columns: string[], rows: string[][]): void {
   console.log("");
 }
 
+/**
+ * The first lines of every report: which benchmark, when, and on what machine,
+ * since figures only compare between runs on the same one. `machineNote`
+ * goes at the end of the machine's line.
+ */
+export function printReportHeading(benchmark: string, machineNote = ""): void {
+  const cpus = os.cpus();
+  console.log("");
+  console.log(`expertline ${benchmark} benchmark, ${new Date().toISOString()}`);
+  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}${machineNote}`);
+}
+
 /** The limit's figures every scenario is compared with: the mean of its runs (before and after the others). */
 export interface LimitBaseline {
   rps: number;
   p99: number;
   runs: ScenarioResult[];
+}
+
+/** The limit runs that produced figures, in the order they ran. */
+export function limitResults(limits: LimitRun[]): ScenarioResult[] {
+  return limits.flatMap((run) => (run.result ? [run.result] : []));
+}
+
+/** A load table's rows: "limit (before)", the scenarios, then "limit (after)", as they ran. */
+export function betweenLimits(limits: LimitRun[], results: ScenarioResult[]): ScenarioResult[] {
+  const [before, after] = limits;
+  return [before?.result, ...results, after?.result].filter((r): r is ScenarioResult => r !== null && r !== undefined);
 }
 
 export function limitBaseline(runs: ScenarioResult[]): LimitBaseline | null {

@@ -36,37 +36,37 @@ import pg from "pg";
 import { buildApp, type App } from "../src/app.js";
 import { createRedis, type Deps } from "../src/deps.js";
 import { QUEUES } from "../src/jobs/define.js";
-import { toE164 } from "../src/lib/phone.js";
 import { createNumberService } from "../src/modules/telephony/numbers.js";
-import { createTwilioSandbox, type TwilioSandbox } from "../src/sandbox/twilio/server.js";
+import type { TwilioSandbox } from "../src/sandbox/twilio/server.js";
 import type { PhoneMessage } from "../src/sandbox/twilio/state.js";
-import type { WebhookSender } from "../src/sandbox/twilio/transport.js";
 import { startWorkers, type RunningWorkers } from "../src/workers.js";
-import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
+import { testConfig } from "../test/helpers/config.js";
 import {
-  assertLocal,
   boundedInt,
   fixed,
   limitBaseline,
+  limitResults,
+  loadExitCode,
   loadSettings,
   percentile,
+  postJson,
   printLoadResults,
+  printReportHeading,
   printTable,
   ratio,
   runBounded,
+  sleep,
+  sorted,
+  timeBudget,
 } from "./common.js";
-import { prepareBench, type PreparedBench } from "./setup.js";
+import { closeInOrder, createBenchShop, listenLocal, prepareBench, startTwilioSandbox, usPhones, type PreparedBench } from "./setup.js";
 
 const startedAt = Date.now();
 const loadAtStart = os.loadavg().map((value) => value.toFixed(1)).join(" ");
 /** No new question or relayed text starts after this. */
 const FLOW_DEADLINE = startedAt + 80_000;
-/** No new limit request starts after this; the run then cleans up and exits. */
-const LOAD_DEADLINE = startedAt + 95_000;
-/** A load worker is terminated if still running then (requests time out after 10 s). */
-const WORKER_KILL_AT = startedAt + 105_000;
-/** Last resort if cleanup hangs: the whole run stays under two minutes. */
-const HARD_EXIT_AT = startedAt + 115_000;
+/** The limit runs until BUDGET.loadDeadline; the flows stop earlier, at FLOW_DEADLINE. */
+const BUDGET = timeBudget(startedAt);
 
 const SETTINGS = loadSettings();
 /** Questions per second, and for how long (issue 7: a steady 50/s). */
@@ -104,24 +104,6 @@ const QUESTION_TOKEN = /#q(\d+)\b/;
 const RELAY_TOKEN = /#r(\d+)\b/;
 const OFFER_CODE = /Reply YES ([2-9A-HJ-NP-Z]{3}) to take it/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Distinct valid US numbers in one area code: exchanges 300-499 minus N11 codes, lines from `firstLine`. */
-function usPhones(areaCode: string, count: number, firstLine: number): string[] {
-  const exchanges: number[] = [];
-  for (let exchange = 300; exchange < 500; exchange++) if (exchange % 100 !== 11) exchanges.push(exchange);
-  return Array.from({ length: count }, (_, i) => {
-    const raw = `+1${areaCode}${exchanges[i % exchanges.length]}${firstLine + Math.floor(i / exchanges.length)}`;
-    const e164 = toE164(raw);
-    if (!e164) throw new Error(`bench phone ${raw} is not valid`);
-    return e164;
-  });
-}
-
-function sorted(values: number[]): Float64Array {
-  return Float64Array.from(values).sort();
-}
-
 const mean = (values: number[]) => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
 
 // ---------------------------------------------------------------- setup
@@ -136,17 +118,6 @@ interface World {
   line: string;
 }
 
-async function post<T>(baseUrl: string, path: string, key: string, payload: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(payload),
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 /**
  * A shop, one product, one pool covering it and `EXPERTS` ready members.
  * Joining and vetting have their own tests: the experts are written straight
@@ -154,13 +125,10 @@ async function post<T>(baseUrl: string, path: string, key: string, payload: unkn
  * with room for several sessions each.
  */
 async function setUpShop(deps: Deps, baseUrl: string): Promise<Omit<World, "deps" | "baseUrl" | "sandbox">> {
-  const created = await post<{ shop: { id: string }; apiKey: { key: string } }>(baseUrl, "/v1/admin/shops", TEST_ADMIN_KEY, {
-    name: "Bench Homebrew Supply",
-  });
-  const shop = { id: created.shop.id, key: created.apiKey.key };
+  const shop = await createBenchShop(baseUrl);
   await deps.prisma.shop.update({ where: { id: shop.id }, data: { dailyNewCustomerCap: NEW_CUSTOMER_CAP } });
-  const product = await post<{ id: string }>(baseUrl, "/v1/products", shop.key, { sku: "BENCH-G30", name: "Grainfather G30", tags: ["all-grain"] });
-  const pool = await post<{ id: string }>(baseUrl, "/v1/pools", shop.key, {
+  const product = await postJson<{ id: string }>(baseUrl, "/v1/products", shop.key, { sku: "BENCH-G30", name: "Grainfather G30", tags: ["all-grain"] });
+  const pool = await postJson<{ id: string }>(baseUrl, "/v1/pools", shop.key, {
     name: "Grainfather brewers",
     tags: ["all-grain"],
     productIds: [product.id],
@@ -750,8 +718,6 @@ function verdict(ok: boolean): string {
 
 async function main(): Promise<number> {
   const config = testConfig({ LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(POOL_SIZE) });
-  assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
-  assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
   const runId = randomBytes(4).toString("hex");
   let bench: PreparedBench | null = null;
@@ -759,24 +725,12 @@ async function main(): Promise<number> {
   let sandbox: TwilioSandbox | null = null;
   let workers: RunningWorkers | null = null;
   try {
-    bench = await prepareBench({
-      config,
-      settings: SETTINGS,
-      queuePrefix: `bench-${runId}`,
-      deadline: LOAD_DEADLINE,
-      killAt: WORKER_KILL_AT,
-    });
+    bench = await prepareBench({ config, settings: SETTINGS, queuePrefix: `bench-${runId}`, deadline: BUDGET.loadDeadline, killAt: BUDGET.workerKillAt });
 
     console.error("setting up: sandbox, app, workers, shop and experts");
-    let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
-    const liveSandbox = await createTwilioSandbox({
-      accountSid: config.TWILIO_ACCOUNT_SID,
-      authToken: config.TWILIO_AUTH_TOKEN,
-      clock: { now: () => new Date() },
-      sender: (request) => deliver(request),
-    });
+    const twilio = await startTwilioSandbox(config);
+    const liveSandbox = twilio.sandbox;
     sandbox = liveSandbox;
-    const sandboxUrl = await liveSandbox.app.listen({ port: 0, host: "127.0.0.1" });
     // The app's connections carry a name of their own, so the sampler can find them in pg_stat_activity.
     const applicationName = `expertline-bench-flow-${runId}`;
     const databaseUrl = new URL(config.DATABASE_URL);
@@ -787,27 +741,14 @@ async function main(): Promise<number> {
       DATABASE_POOL_SIZE: String(POOL_SIZE),
       SMS_MESSAGES_PER_SECOND: String(SMS_PER_SECOND),
       SMS_GUARD_SHOP_PER_MINUTE: String(SHOP_PER_MINUTE),
-      TWILIO_API_BASE_URL: sandboxUrl,
+      TWILIO_API_BASE_URL: twilio.url,
     });
     const deps = await bench.connect(appConfig);
     const statements = countStatements(deps.sql);
     const liveApp = await buildApp(deps);
     app = liveApp;
-    await liveApp.listen({ port: 0, host: "127.0.0.1" });
-    const address = liveApp.server.address();
-    if (!address || typeof address === "string") throw new Error("the server has no TCP address");
-    const baseUrl = `http://127.0.0.1:${address.port}`;
-    // The sandbox's webhooks go in through inject, as in the telephony tests and bench.
-    deliver = async ({ url: target, method, params, headers }) => {
-      const { pathname, search } = new URL(target);
-      const response = await liveApp.inject({
-        method,
-        url: `${pathname}${search}`,
-        headers,
-        ...(method === "POST" ? { payload: new URLSearchParams(params).toString() } : {}),
-      });
-      return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
-    };
+    const baseUrl = await listenLocal(liveApp);
+    twilio.deliverTo(liveApp);
     workers = await startWorkers(deps);
     const world: World = { deps, baseUrl, sandbox: liveSandbox, ...(await setUpShop(deps, baseUrl)) };
 
@@ -890,17 +831,12 @@ async function main(): Promise<number> {
     await bench.measureLimitAfter();
 
     // ------------------------------------------------------------ report
-    const limitResults = bench.limits.flatMap((run) => (run.result ? [run.result] : []));
-    const baseline = limitBaseline(limitResults);
+    const limitRunResults = limitResults(bench.limits);
+    const baseline = limitBaseline(limitRunResults);
     const limit: LimitFigures | null = baseline ? { p50: mean(baseline.runs.map((run) => run.p50)), p99: baseline.p99 } : null;
     const cpus = os.cpus();
-    console.log("");
-    console.log(`expertline flow benchmark, ${new Date().toISOString()}`);
     const load = os.loadavg().map((value) => fixed(value, 1)).join(" ");
-    console.log(
-      `node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}; load average ${load} ` +
-        `(at the start: ${loadAtStart}; other work on the machine moves these figures)`,
-    );
+    printReportHeading("flow", `; load average ${load} (at the start: ${loadAtStart}; other work on the machine moves these figures)`);
     console.log(
       "in-process: Fastify app on 127.0.0.1 (questions over real HTTP), its workers (outbox relay woken on commit; " +
         "routing, telephony, sessions at concurrency 8) and the Twilio sandbox (its webhooks delivered by inject), real PostgreSQL + Redis, " +
@@ -918,7 +854,7 @@ async function main(): Promise<number> {
     );
     console.log("");
     console.log(`0. limit: bare Fastify + @fastify/formbody, one INSERT per request, ${SETTINGS.connections} connections, before and after the flows with the app closed`);
-    printLoadResults(limitResults, baseline);
+    printLoadResults(limitRunResults, baseline);
     console.log(`limit route rows inserted: ${bench.limits.map((run) => run.inserted).join(" + ")} (every 2xx is one)`);
     console.log(
       limit
@@ -1007,19 +943,10 @@ async function main(): Promise<number> {
     console.log(`pg pool during the relay: at most ${worstWaiting} queries waiting for a connection`);
     printActivity(relaySampler.activity(), appConfig.DATABASE_POOL_SIZE, 6);
 
-    const error = bench.limits.find((run) => run.error)?.error ?? null;
-    if (error) {
-      console.error(`load generator failed: ${error}`);
-      return 1;
-    }
-    return 0;
+    return loadExitCode(...bench.limits.map((run) => run.error));
   } finally {
-    await workers?.close();
-    await sandbox?.idle();
-    await app?.close();
-    await sandbox?.app.close();
-    await bench?.close();
+    await closeInOrder({ workers, sandbox, app, bench });
   }
 }
 
-runBounded(main, HARD_EXIT_AT);
+runBounded(main, BUDGET.hardExitAt);

@@ -14,31 +14,28 @@
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
-import os from "node:os";
 import { buildApp, type App } from "../src/app.js";
 import type { Deps } from "../src/deps.js";
-import { toE164 } from "../src/lib/phone.js";
-import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
+import { testConfig } from "../test/helpers/config.js";
 import {
-  assertLocal,
+  betweenLimits,
   limitBaseline,
+  limitResults,
+  loadExitCode,
   loadSettings,
   printLoadResults,
+  printReportHeading,
   runBounded,
   runLoad,
+  timeBudget,
   type LoadSettings,
 } from "./common.js";
 import type { LimitRun } from "./limit.js";
 import type { Scenario, ScenarioResult } from "./load.js";
-import { prepareBench, type PreparedBench } from "./setup.js";
+import { createBenchShop, listenLocal, prepareBench, usPhones, type PreparedBench } from "./setup.js";
 
 const startedAt = Date.now();
-/** No new request starts after this; the run then cleans up and exits. */
-const LOAD_DEADLINE = startedAt + 95_000;
-/** A load worker is terminated if still running then (requests time out after 10 s). */
-const WORKER_KILL_AT = startedAt + 105_000;
-/** Last resort if cleanup hangs: the run always ends within two minutes. */
-const HARD_EXIT_AT = startedAt + 115_000;
+const BUDGET = timeBudget(startedAt);
 
 const SETTINGS = loadSettings();
 const SEED_EXPERTS = 2_000;
@@ -56,37 +53,14 @@ const TAGS = [
 ] as const;
 const FILTER_TAG = "mash-ph";
 
-/** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 1000. */
-function seedPhones(count: number): string[] {
-  const exchanges: number[] = [];
-  for (let exchange = 300; exchange < 500; exchange++) if (exchange % 100 !== 11) exchanges.push(exchange);
-  return Array.from({ length: count }, (_, i) => {
-    const raw = `+1415${exchanges[i % exchanges.length]}${1000 + Math.floor(i / exchanges.length)}`;
-    const e164 = toE164(raw);
-    if (!e164) throw new Error(`seed phone ${raw} is not valid`);
-    return e164;
-  });
-}
-
-async function createShop(baseUrl: string): Promise<{ id: string; key: string }> {
-  const response = await fetch(`${baseUrl}/v1/admin/shops`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Bench Homebrew Supply" }),
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new Error(`creating the shop answered ${response.status}: ${text}`);
-  const body = JSON.parse(text) as { shop: { id: string }; apiKey: { key: string } };
-  return { id: body.shop.id, key: body.apiKey.key };
-}
-
 async function seedExperts(deps: Deps, shopId: string): Promise<void> {
   await deps.prisma.skillTag.createMany({
     data: TAGS.map((slug) => ({ shopId, slug, label: slug })),
     skipDuplicates: true,
   });
   const experts = await deps.prisma.expert.createManyAndReturn({
-    data: seedPhones(SEED_EXPERTS).map((phone, i) => ({ shopId, phone, name: `Bench Expert ${i}`, timeZone: "UTC" })),
+    // San Francisco numbers, lines from 1000.
+    data: usPhones("415", SEED_EXPERTS, 1000).map((phone, i) => ({ shopId, phone, name: `Bench Expert ${i}`, timeZone: "UTC" })),
     select: { id: true },
   });
   await deps.prisma.expertSkill.createMany({
@@ -142,10 +116,7 @@ function scenarios(apiKey: string, runId: string, settings: LoadSettings): Scena
 }
 
 function printReport(results: ScenarioResult[], limits: LimitRun[], seedMs: number, pool: number) {
-  const cpus = os.cpus();
-  console.log("");
-  console.log(`expertline REST API benchmark, ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}`);
+  printReportHeading("REST API");
   console.log(
     `server: in-process Fastify on 127.0.0.1, real PostgreSQL + Redis; ${SEED_EXPERTS} experts seeded in ${seedMs.toFixed(0)} ms`,
   );
@@ -158,40 +129,35 @@ function printReport(results: ScenarioResult[], limits: LimitRun[], seedMs: numb
       `run before and after the scenarios, with the app closed`,
   );
   console.log("");
-  printLoadResults(results, limitBaseline(limits.flatMap((run) => (run.result ? [run.result] : []))));
+  printLoadResults(results, limitBaseline(limitResults(limits)));
   console.log(`limit route rows inserted: ${limits.map((run) => run.inserted).join(" + ")} (every 2xx is one)`);
   console.log("the issue's goal is about the webhook against this limit: see `npm run bench -- telephony`");
 }
 
 async function main(): Promise<number> {
   const config = testConfig({ LOG_LEVEL: "silent" });
-  assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
-  assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
   const runId = randomBytes(4).toString("hex");
   let bench: PreparedBench | null = null;
   let app: App | null = null;
   try {
-    bench = await prepareBench({ config, settings: SETTINGS, queuePrefix: `bench-${runId}`, deadline: LOAD_DEADLINE, killAt: WORKER_KILL_AT });
+    bench = await prepareBench({ config, settings: SETTINGS, queuePrefix: `bench-${runId}`, deadline: BUDGET.loadDeadline, killAt: BUDGET.workerKillAt });
 
     console.error("setting up: app, shop, seed data");
     const deps = await bench.connect(config);
     const liveApp = await buildApp(deps);
     app = liveApp;
-    await liveApp.listen({ port: 0, host: "127.0.0.1" });
-    const address = liveApp.server.address();
-    if (!address || typeof address === "string") throw new Error("the server has no TCP address");
-    const baseUrl = `http://127.0.0.1:${address.port}`;
+    const baseUrl = await listenLocal(liveApp);
 
-    const shop = await createShop(baseUrl);
+    const shop = await createBenchShop(baseUrl);
     const seedStarted = performance.now();
     await seedExperts(deps, shop.id);
     const seedMs = performance.now() - seedStarted;
 
     console.error(`running the scenarios: ${SETTINGS.requests} requests each at ${SETTINGS.connections} connections`);
     const run = await runLoad(
-      { baseUrl, scenarios: scenarios(shop.key, runId, SETTINGS), deadline: LOAD_DEADLINE },
-      WORKER_KILL_AT,
+      { baseUrl, scenarios: scenarios(shop.key, runId, SETTINGS), deadline: BUDGET.loadDeadline },
+      BUDGET.workerKillAt,
     );
     // The limit runs with the app closed, as it did before the app started.
     await liveApp.close();
@@ -199,15 +165,8 @@ async function main(): Promise<number> {
     await bench.measureLimitAfter();
 
     const { limits } = bench;
-    const [before, after] = limits;
-    const results = [before?.result, ...run.results, after?.result].filter((r): r is ScenarioResult => r !== null && r !== undefined);
-    printReport(results, limits, seedMs, bench.limitPoolSize);
-    const error = run.error ?? limits.find((limit) => limit.error)?.error ?? null;
-    if (error) {
-      console.error(`load generator failed: ${error}`);
-      return 1;
-    }
-    return 0;
+    printReport(betweenLimits(limits, run.results), limits, seedMs, bench.limitPoolSize);
+    return loadExitCode(run.error, ...limits.map((limit) => limit.error));
   } finally {
     await app?.close();
     await bench?.close();
@@ -228,5 +187,5 @@ if (which === "telephony") {
   console.error(`unknown benchmark ${which}: use "npm run bench" (REST API), "npm run bench -- telephony", "npm run bench -- routing" or "npm run bench -- flow"`);
   process.exitCode = 1;
 } else {
-  runBounded(main, HARD_EXIT_AT);
+  runBounded(main, BUDGET.hardExitAt);
 }

@@ -18,46 +18,45 @@
  *    in-process), one at a time and 20 experts at once.
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
-import { randomBytes } from "node:crypto";
-import os from "node:os";
 import { buildApp, type App } from "../src/app.js";
 import type { Config } from "../src/config.js";
 import type { Deps } from "../src/deps.js";
-import { toE164 } from "../src/lib/phone.js";
 import { createExpertService } from "../src/modules/experts/service.js";
-import { createTwilioSandbox, type TwilioSandbox } from "../src/sandbox/twilio/server.js";
-import type { WebhookSender } from "../src/sandbox/twilio/transport.js";
+import type { TwilioSandbox } from "../src/sandbox/twilio/server.js";
 import { startWorkers, type RunningWorkers } from "../src/workers.js";
-import { TEST_ADMIN_KEY, testConfig } from "../test/helpers/config.js";
+import { testConfig } from "../test/helpers/config.js";
 import {
-  assertLocal,
+  betweenLimits,
   boundedInt,
   failedRequests,
   fixed,
   limitBaseline,
+  limitResults,
+  loadExitCode,
   loadSettings,
   percentile,
+  postJson,
   printLoadResults,
+  printReportHeading,
   printTable,
   ratio,
   runBounded,
   runLoad,
+  sleep,
+  sorted,
+  timeBudget,
   type LimitBaseline,
 } from "./common.js";
 import type { LimitRun } from "./limit.js";
 import type { Scenario, ScenarioResult } from "./load.js";
-import { prepareBench, type PreparedBench } from "./setup.js";
+import { closeInOrder, createBenchShop, listenLocal, prepareBench, startTwilioSandbox, usPhones, type PreparedBench } from "./setup.js";
 import { CUSTOMER, FORM_CONTENT_TYPE, SMS_WEBHOOK_PATH, newSidBodies, signedSms } from "./twilio-form.js";
 
 const startedAt = Date.now();
 /** No new end-to-end round trip starts after this. */
 const E2E_DEADLINE = startedAt + 50_000;
-/** No new webhook or limit request starts after this; the run then cleans up and exits. */
-const LOAD_DEADLINE = startedAt + 95_000;
-/** A load worker is terminated if still running then (requests time out after 10 s). */
-const WORKER_KILL_AT = startedAt + 105_000;
-/** Last resort if cleanup hangs: the whole run stays under two minutes. */
-const HARD_EXIT_AT = startedAt + 115_000;
+/** The webhook and limit loads run until BUDGET.loadDeadline; the end-to-end trips stop earlier, at E2E_DEADLINE. */
+const BUDGET = timeBudget(startedAt);
 
 const SETTINGS = loadSettings();
 const ROUND_TRIPS = boundedInt("BENCH_ROUND_TRIPS", 100, 1, 1_000);
@@ -74,20 +73,6 @@ const GOAL_RPS_RATIO = 0.5;
 const GOAL_P99_RATIO = 2;
 const NEW_SID_SCENARIO = "POST /twilio/sms (new MessageSid)";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Distinct valid US numbers: San Francisco 415, exchanges 300-499 minus N11 codes, lines from 2000. */
-function expertPhones(count: number): string[] {
-  const exchanges: number[] = [];
-  for (let exchange = 300; exchange < 500; exchange++) if (exchange % 100 !== 11) exchanges.push(exchange);
-  return Array.from({ length: count }, (_, i) => {
-    const raw = `+1415${exchanges[i % exchanges.length]}${2000 + Math.floor(i / exchanges.length)}`;
-    const e164 = toE164(raw);
-    if (!e164) throw new Error(`expert phone ${raw} is not valid`);
-    return e164;
-  });
-}
-
 // ---------------------------------------------------------------- setup
 
 interface World {
@@ -98,17 +83,6 @@ interface World {
   sandbox: TwilioSandbox;
 }
 
-async function post<T>(baseUrl: string, path: string, key: string, payload: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(payload),
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 /** Messages the phone has received (from the platform), oldest first. */
 function received(sandbox: TwilioSandbox, phone: string) {
   return (sandbox.state.phones.get(phone)?.messages ?? []).filter((message) => message.direction === "received");
@@ -117,13 +91,11 @@ function received(sandbox: TwilioSandbox, phone: string) {
 /** Creates the shop and its experts, waits for their invites, marks them active; returns the shop's expert line. */
 async function seedExperts(world: World, phones: string[]): Promise<{ line: string; inviteMs: number }> {
   const { baseUrl, deps, sandbox } = world;
-  const shop = await post<{ shop: { id: string }; apiKey: { key: string } }>(baseUrl, "/v1/admin/shops", TEST_ADMIN_KEY, {
-    name: "Bench Homebrew Supply",
-  });
+  const shop = await createBenchShop(baseUrl);
   const started = performance.now();
   const experts = await Promise.all(
     phones.map((phone, i) =>
-      post<{ id: string }>(baseUrl, "/v1/experts", shop.apiKey.key, {
+      postJson<{ id: string }>(baseUrl, "/v1/experts", shop.key, {
         phone,
         name: `Bench Expert ${i}`,
         timeZone: "UTC",
@@ -141,7 +113,7 @@ async function seedExperts(world: World, phones: string[]): Promise<{ line: stri
   await sandbox.idle();
   const service = createExpertService(deps);
   for (const expert of experts) await service.verifyPhone(expert.id);
-  const line = await deps.prisma.phoneNumber.findFirstOrThrow({ where: { shopId: shop.shop.id, purpose: "expert_line" } });
+  const line = await deps.prisma.phoneNumber.findFirstOrThrow({ where: { shopId: shop.id, purpose: "expert_line" } });
   return { line: line.e164, inviteMs };
 }
 
@@ -272,10 +244,6 @@ function webhookScenarios(config: Config, line: string): Scenario[] {
 
 // ---------------------------------------------------------------- report
 
-function sorted(values: number[]): Float64Array {
-  return Float64Array.from(values).sort();
-}
-
 interface RowsWritten {
   inbound: number;
   receipts: number;
@@ -308,7 +276,7 @@ function printWebhooks(results: ScenarioResult[], limits: LimitRun[], rows: Rows
     `0-2. limit and inbound SMS webhook: autocannon in a worker thread, ${SETTINGS.connections} connections, ` +
       `${SETTINGS.warmup} warm-up + ${SETTINGS.requests} measured requests each (workers stopped; limit run with the app closed)`,
   );
-  const baseline = limitBaseline(limits.flatMap((run) => (run.result ? [run.result] : [])));
+  const baseline = limitBaseline(limitResults(limits));
   printLoadResults(results, baseline);
   // Replays must add nothing: one receipt, message and outbox row per distinct MessageSid at most.
   const replaysWrote = rows.inbound > rows.distinct || rows.receipts > rows.distinct || rows.outbox > rows.distinct;
@@ -379,56 +347,30 @@ function printE2e(results: E2eResult[], stages: Stages[][]) {
 
 async function main(): Promise<number> {
   const config = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000" });
-  assertLocal("TEST_DATABASE_URL", config.DATABASE_URL);
-  assertLocal("TEST_REDIS_URL", config.REDIS_URL);
 
   let bench: PreparedBench | null = null;
   let app: App | null = null;
   let sandbox: TwilioSandbox | null = null;
   let workers: RunningWorkers | null = null;
   try {
-    bench = await prepareBench({
-      config,
-      settings: SETTINGS,
-      queuePrefix: `bench-${randomBytes(4).toString("hex")}`,
-      deadline: LOAD_DEADLINE,
-      killAt: WORKER_KILL_AT,
-    });
+    bench = await prepareBench({ config, settings: SETTINGS, deadline: BUDGET.loadDeadline, killAt: BUDGET.workerKillAt });
 
     console.error("setting up: sandbox, app, workers");
-    let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
-    const liveSandbox = await createTwilioSandbox({
-      accountSid: config.TWILIO_ACCOUNT_SID,
-      authToken: config.TWILIO_AUTH_TOKEN,
-      clock: { now: () => new Date() },
-      sender: (request) => deliver(request),
-    });
+    const twilio = await startTwilioSandbox(config);
+    const liveSandbox = twilio.sandbox;
     sandbox = liveSandbox;
-    const sandboxUrl = await liveSandbox.app.listen({ port: 0, host: "127.0.0.1" });
-    const appConfig = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000", TWILIO_API_BASE_URL: sandboxUrl });
+    const appConfig = testConfig({ LOG_LEVEL: "silent", SMS_MESSAGES_PER_SECOND: "1000", TWILIO_API_BASE_URL: twilio.url });
 
     const deps = await bench.connect(appConfig);
     const liveApp = await buildApp(deps);
     app = liveApp;
-    await liveApp.listen({ port: 0, host: "127.0.0.1" });
-    const address = liveApp.server.address();
-    if (!address || typeof address === "string") throw new Error("the server has no TCP address");
-    const baseUrl = `http://127.0.0.1:${address.port}`;
-    // The sandbox's webhooks go in through inject, as in the telephony tests.
-    deliver = async ({ url: target, method, params, headers }) => {
-      const { pathname, search } = new URL(target);
-      const response = await liveApp.inject({
-        method,
-        url: `${pathname}${search}`,
-        headers,
-        ...(method === "POST" ? { payload: new URLSearchParams(params).toString() } : {}),
-      });
-      return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), body: response.body };
-    };
+    const baseUrl = await listenLocal(liveApp);
+    twilio.deliverTo(liveApp);
     workers = await startWorkers(deps);
     const world: World = { config: appConfig, deps, app: liveApp, baseUrl, sandbox: liveSandbox };
 
-    const phones = expertPhones(EXPERTS);
+    // San Francisco numbers, lines from 2000.
+    const phones = usPhones("415", EXPERTS, 2000);
     console.error(`creating a shop and ${EXPERTS} experts, waiting for their invites`);
     const { line, inviteMs } = await seedExperts(world, phones);
 
@@ -457,7 +399,7 @@ async function main(): Promise<number> {
     });
     const before = await count(deps.prisma);
     console.error(`webhooks: ${SETTINGS.requests} requests per scenario at ${SETTINGS.connections} connections`);
-    const run = await runLoad({ baseUrl, scenarios: webhookScenarios(appConfig, line), deadline: LOAD_DEADLINE }, WORKER_KILL_AT);
+    const run = await runLoad({ baseUrl, scenarios: webhookScenarios(appConfig, line), deadline: BUDGET.loadDeadline }, BUDGET.workerKillAt);
     const after = await count(deps.prisma);
     const [newSid, replay] = run.results;
     const written: RowsWritten = {
@@ -473,10 +415,7 @@ async function main(): Promise<number> {
     await bench.measureLimitAfter();
     const { limits } = bench;
 
-    const cpus = os.cpus();
-    console.log("");
-    console.log(`expertline telephony benchmark, ${new Date().toISOString()}`);
-    console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}`);
+    printReportHeading("telephony");
     console.log(
       `in-process: Fastify app on 127.0.0.1, Twilio sandbox on 127.0.0.1 (its webhooks delivered by inject), ` +
         `real PostgreSQL + Redis; SMS_MESSAGES_PER_SECOND=${appConfig.SMS_MESSAGES_PER_SECOND}; ` +
@@ -486,25 +425,12 @@ async function main(): Promise<number> {
       `limit: bare Fastify + @fastify/formbody, one INSERT per signed inbound-SMS form, pg pool of ${bench.limitPoolSize} (DATABASE_POOL_SIZE, as the app's)`,
     );
     console.log("");
-    const [limitBefore, limitAfter] = limits;
-    const loadResults = [limitBefore?.result, ...run.results, limitAfter?.result].filter(
-      (r): r is ScenarioResult => r !== null && r !== undefined,
-    );
-    printWebhooks(loadResults, limits, written);
+    printWebhooks(betweenLimits(limits, run.results), limits, written);
     printE2e([sequential, bursts], stages);
-    const error = run.error ?? limits.find((limit) => limit.error)?.error ?? null;
-    if (error) {
-      console.error(`load generator failed: ${error}`);
-      return 1;
-    }
-    return 0;
+    return loadExitCode(run.error, ...limits.map((limit) => limit.error));
   } finally {
-    await workers?.close();
-    await sandbox?.idle();
-    await app?.close();
-    await sandbox?.app.close();
-    await bench?.close();
+    await closeInOrder({ workers, sandbox, app, bench });
   }
 }
 
-runBounded(main, HARD_EXIT_AT);
+runBounded(main, BUDGET.hardExitAt);
