@@ -12,6 +12,7 @@ import { createDeps } from "./deps.js";
 import { sandboxRefusal } from "./sandbox/production-guard.js";
 import type { TwilioSandbox } from "./sandbox/twilio/server.js";
 import { startTwilioSandbox } from "./sandbox/twilio/start.js";
+import { createNumberService } from "./modules/telephony/numbers.js";
 import { startWorkers } from "./workers.js";
 
 const config = loadConfigOrExit();
@@ -62,8 +63,11 @@ process.on("SIGINT", () => void stop());
 await app.listen({ port: config.PORT, host: config.HOST });
 
 const demo = existsSync(".expertline/demo-shop.json")
-  ? (JSON.parse(readFileSync(".expertline/demo-shop.json", "utf8")) as { apiKey: string })
+  ? (JSON.parse(readFileSync(".expertline/demo-shop.json", "utf8")) as { shopId: string; apiKey: string })
   : null;
+// The demo shop's expert line, bought from the sandbox now rather than on first need, so the
+// banner can say which number a customer texts (the README's walkthrough starts there).
+const line = demo && sandbox ? await createNumberService(deps).ensureExpertLine(demo.shopId).catch(() => null) : null;
 const base = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`;
 console.log(`
   expertline is running (api + workers)
@@ -73,7 +77,7 @@ console.log(`
   Health       ${base}/readyz
   Phones       ${sandbox ? `${config.TWILIO_API_BASE_URL}/sandbox   (the Twilio sandbox: simulated phones)` : "(real Twilio)"}
   Admin key    ${config.ADMIN_API_KEY}   (from .env)
-  Demo shop    ${demo ? demo.apiKey : "(run npm run db:seed)"}
+  Demo shop    ${demo ? demo.apiKey : "(run npm run db:seed)"}${line ? `\n  Expert line  ${line.e164}   (text it from a phone on the sandbox page to ask a question)` : ""}
 
   Try:  curl -H "Authorization: Bearer ${demo?.apiKey ?? "<shop key>"}" ${base}/v1/pools
 `);
