@@ -15,8 +15,15 @@ describe("pickOfferCode", () => {
     expect(pickOfferCode(new Set(["222"]), () => draws[call++]!)).toBe("223");
   });
 
-  it("gives up rather than loop forever on a broken random source", () => {
-    expect(() => pickOfferCode(new Set(["222"]), () => 0)).toThrow("no free offer code");
+  it("gives up after 1000 tries rather than loop forever on a broken random source", () => {
+    let calls = 0;
+    expect(() =>
+      pickOfferCode(new Set(["222"]), () => {
+        calls++;
+        return 0;
+      }),
+    ).toThrow("no free offer code");
+    expect(calls).toBe(3000);
   });
 
   it("asks random for an index below the alphabet's size", () => {
@@ -53,6 +60,16 @@ describe("excerpt", () => {
   });
   it("drops trailing punctuation before the ellipsis", () => {
     expect(excerpt("one two, three four five", 10)).toBe("one two…");
+  });
+  it("folds every run of whitespace into one space", () => {
+    expect(excerpt("a \t\n  b\r\nc")).toBe("a b c");
+  });
+  it("keeps a cut exactly at half the length rather than at that early space", () => {
+    expect(excerpt("abcdef ghijklmnop", 12)).toBe("abcdef ghij…");
+    expect(excerpt("abcdefg hijklmnop", 12)).toBe("abcdefg…");
+  });
+  it("drops a whole run of trailing punctuation before the ellipsis", () => {
+    expect(excerpt("one two.., three", 12)).toBe("one two…");
   });
   it("keeps exactly max characters", () => {
     expect(excerpt("x".repeat(80))).toHaveLength(80);
@@ -131,5 +148,26 @@ describe("small words", () => {
     expect(customerCopy.productUnclear(3)).toBe("Sorry, I didn't get that. Reply with a number from 1 to 3.");
     expect(customerCopy.talkingOnOtherNumber("Dan")).toMatch(/^Dan is answering you/);
     expect(customerCopy.cancelled("S")).toMatch(/^Your question to S is closed/);
+  });
+});
+
+describe("every text, word for word", () => {
+  it.each([
+    ["alreadyTaken", routingCopy.alreadyTaken, "Already taken, thanks!"],
+    ["timedOut", routingCopy.timedOut, "Sorry, that one timed out. We'll text you the next one."],
+    ["questionClosed", routingCopy.questionClosed, "That question was closed before anyone took it, thanks!"],
+    ["declined", routingCopy.declined, "No problem, thanks for letting us know."],
+    ["noOpenOffer", routingCopy.noOpenOffer, "You have no open question right now. Reply STATUS to see yours."],
+    ["autoPaused", routingCopy.autoPaused, "You missed 3 questions in a row, so we've paused new ones. Reply ON when you're ready again."],
+    ["addedToQuestion", customerCopy.addedToQuestion, "Got it, we've added that to your question."],
+    ["expiredUnchosen", customerCopy.expiredUnchosen("Brew Barn"), "We didn't hear which product your question was about, so Brew Barn closed it. Text us again any time."],
+    ["askInWords", customerCopy.askInWords("Brew Barn"), "Hi! This is Brew Barn's expert line. Text your question in words and we'll find an expert to answer you."],
+    [
+      "received with a product",
+      customerCopy.received({ name: null, shopName: "Brew Barn", productName: "G30", statusUrl: "https://x/q/t" }),
+      "Hi there! Brew Barn got your question about G30. We're finding an expert and will text you here. Follow along: https://x/q/t",
+    ],
+  ])("%s", (_name, text, expected) => {
+    expect(text).toBe(expected);
   });
 });

@@ -67,7 +67,6 @@ export const routingCopy = {
   questionClosed: "That question was closed before anyone took it, thanks!",
   busy: (code: string) => `You're at your limit of open conversations. Text DONE in one, then reply YES ${code} again if it's still open.`,
   declined: "No problem, thanks for letting us know.",
-  accepted: (customerFirstName: string) => `It's yours! We're connecting you with ${customerFirstName} now.`,
   noOpenOffer: "You have no open question right now. Reply STATUS to see yours.",
   whichOffer: (codes: string[]) => `You have ${codes.length} open questions: reply YES ${codes[0]} (or ${codes.slice(1).join(", ")}) to pick one.`,
   autoPaused: "You missed 3 questions in a row, so we've paused new ones. Reply ON when you're ready again.",
@@ -76,7 +75,7 @@ export const routingCopy = {
 /** A person's first name for friendly texts; never empty. */
 export function firstName(name: string | null | undefined, fallback = "there"): string {
   const first = (name ?? "").trim().split(/\s+/)[0];
-  return first && first.length > 0 ? first : fallback;
+  return first || fallback;
 }
 
 /** A rough, honest "about N minutes": whole minutes, at least 1, rounded up to 5 past a quarter hour. */
