@@ -127,7 +127,9 @@ describe("the routing story", () => {
     const line = await expertLine(deps, shop.id);
     const ola = nextPhone();
     await text(ola, line, "It leaks at the tap");
-    expect(inbox(ola)).toEqual(["Hi! Hop Shop here. Which product is your question about? 1 Kegerator, 2 Fermenter. Reply with the number."]);
+    expect(inbox(ola)).toEqual([
+      expect.stringMatching(/^Hi! Hop Shop got your question\. Which product is it about\? 1 Kegerator, 2 Fermenter\. Reply with the number\. Follow along: http\S+\/q\/[\w-]{24}$/),
+    ]);
     await text(ola, line, "maybe");
     expect(inbox(ola).at(-1)).toBe("Sorry, I didn't get that. Reply with a number from 1 to 2.");
     await text(ola, line, "1");

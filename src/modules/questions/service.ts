@@ -98,7 +98,8 @@ export async function openQuestion(tx: Tx, config: Pick<Deps["config"], "PUBLIC_
     await recordQuestionEvent(tx, { questionId: question.id, kind: "product_asked", at: now });
     await queueSms(tx, {
       ...sms,
-      body: customerCopy.askProduct({ shopName: input.shop.name, products: askFirst.map((product) => product.name) }),
+      // The link goes in the first text, whatever it asks.
+      body: customerCopy.askProduct({ shopName: input.shop.name, products: askFirst.map((product) => product.name), statusUrl: url }),
       purpose: "question_product_choice",
       dedupeKey: `question-ask-product:${input.cause}`,
     });

@@ -135,8 +135,8 @@ describe("small words", () => {
     );
   });
   it("lists product choices by number", () => {
-    expect(customerCopy.askProduct({ shopName: "Brew Barn", products: ["G30", "G40"] })).toBe(
-      "Hi! Brew Barn here. Which product is your question about? 1 G30, 2 G40. Reply with the number.",
+    expect(customerCopy.askProduct({ shopName: "Brew Barn", products: ["G30", "G40"], statusUrl: "https://x/q/t" })).toBe(
+      "Hi! Brew Barn got your question. Which product is it about? 1 G30, 2 G40. Reply with the number. Follow along: https://x/q/t",
     );
   });
   it("is honest about time", () => {

@@ -88,10 +88,10 @@ export const customerCopy = {
   received: (input: { name: string | null; shopName: string; productName: string | null; statusUrl: string }) =>
     `Hi ${firstName(input.name)}! ${input.shopName} got your question${input.productName ? ` about ${input.productName}` : ""}. ` +
     `We're finding an expert and will text you here. Follow along: ${input.statusUrl}`,
-  askProduct: (input: { shopName: string; products: string[] }) =>
-    `Hi! ${input.shopName} here. Which product is your question about? ` +
+  askProduct: (input: { shopName: string; products: string[]; statusUrl: string }) =>
+    `Hi! ${input.shopName} got your question. Which product is it about? ` +
     input.products.map((name, index) => `${index + 1} ${name}`).join(", ") +
-    `. Reply with the number.`,
+    `. Reply with the number. Follow along: ${input.statusUrl}`,
   productUnclear: (count: number) => `Sorry, I didn't get that. Reply with a number from 1 to ${count}.`,
   widened: (minutes: number) =>
     `Still looking: the experts we asked first are busy, so we're asking more people. We expect someone within about ${minutes} min.`,
