@@ -130,6 +130,28 @@ describe("replays", () => {
     expect(await deps.prisma.message.count({ where: { direction: "inbound", from: expert.phone, to: line } })).toBe(1);
   });
 
+  it("every job of an SMS question and its follow-up run again: the question is not opened or lengthened twice", async () => {
+    const { app, deps, sandbox, settle, inbox } = ctx();
+    const shop = await makeShop(app);
+    await makeRoutingWorld(app, deps, shop, { product: { name: "Kettle", aliases: ["kettle"] } });
+    await ask(shop, (await deps.prisma.product.findFirstOrThrow({ where: { shopId: shop.id } })).id);
+    const line = (await deps.prisma.phoneNumber.findFirstOrThrow({ where: { shopId: shop.id, purpose: "expert_line" } })).e164;
+    const customer = nextPhone();
+    await sandbox.messaging.receive(customer, line, "My kettle hums");
+    await settle();
+    await sandbox.messaging.receive(customer, line, "Only on high heat");
+    await settle();
+    const before = { body: (await deps.prisma.question.findFirstOrThrow({ where: { customerPhone: customer } })).body, texts: inbox(customer).length };
+    expect(before.body).toBe("My kettle hums\nOnly on high heat");
+
+    for (const queue of queues) await queue.clean(0, 10_000, "completed");
+    await deps.prisma.outboxEvent.updateMany({ data: { publishedAt: null } });
+    await settle();
+    expect(await deps.prisma.question.count({ where: { customerPhone: customer } })).toBe(1);
+    expect((await deps.prisma.question.findFirstOrThrow({ where: { customerPhone: customer } })).body).toBe(before.body);
+    expect(inbox(customer)).toHaveLength(before.texts);
+  });
+
   it("every job of a routed, accepted question run again (a crash, Redis lost): nothing new is sent or opened", async () => {
     const { app, deps, sandbox, settle } = ctx();
     const shop = await makeShop(app);

@@ -6,7 +6,8 @@
 import type { Deps } from "../../deps.js";
 import type { Message, Prisma, Shop } from "../../generated/prisma/client.js";
 import { closeQuestionInTx, enqueueRouting } from "../routing/offers.js";
-import { customerCopy, firstName } from "../routing/offer-text.js";
+import { customerCopy } from "../routing/offer-text.js";
+import { firstName } from "../sessions/copy.js";
 import { copy } from "../telephony/copy.js";
 import type { InboundIntent } from "../telephony/keywords.js";
 import { queueSms } from "../telephony/sms.js";
@@ -52,6 +53,10 @@ export async function handleCustomerText(deps: IntakeDeps, input: { inbound: Mes
     async (tx) => {
       // One customer's texts to one shop apply in order: two quick texts open one question, not two.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`customer:${shop.id}:${inbound.from}`}))`;
+      // Every path below links the text to its question in this transaction: a linked text was
+      // handled already (a retried job, a worker that died after the commit) and changes nothing more.
+      const handled = await tx.message.findUnique({ where: { id: inbound.id }, select: { questionId: true } });
+      if (handled?.questionId) return;
       const open = await tx.question.findFirst({
         where: { shopId: shop.id, customerPhone: inbound.from, status: { in: [...OPEN_STATUSES] } },
         orderBy: { id: "desc" },
@@ -139,7 +144,6 @@ export async function handleCustomerText(deps: IntakeDeps, input: { inbound: Mes
         context: null,
         expiresAt: new Date(now.getTime() + SMS_QUESTION_TTL_MS),
         ...(product || products.length === 0 ? {} : { productChoices: products.slice(0, MAX_PRODUCT_CHOICES).map(({ id, name }) => ({ id, name })) }),
-        cause: inbound.id,
       });
       await tx.message.update({ where: { id: inbound.id }, data: { questionId: question.id } });
     },

@@ -49,8 +49,6 @@ export interface NewQuestion {
   expiresAt: Date;
   /** SMS intake with several products: ask which one before routing. */
   productChoices?: { id: string; name: string }[];
-  /** Dedupes the first text (e.g. the inbound message that opened it). */
-  cause: string;
 }
 
 /**
@@ -101,7 +99,7 @@ export async function openQuestion(tx: Tx, config: Pick<Deps["config"], "PUBLIC_
       // The link goes in the first text, whatever it asks.
       body: customerCopy.askProduct({ shopName: input.shop.name, products: askFirst.map((product) => product.name), statusUrl: url }),
       purpose: "question_product_choice",
-      dedupeKey: `question-ask-product:${input.cause}`,
+      dedupeKey: `question-ask-product:${question.id}`,
     });
     return question;
   }
@@ -109,16 +107,14 @@ export async function openQuestion(tx: Tx, config: Pick<Deps["config"], "PUBLIC_
     ...sms,
     body: customerCopy.received({ name: input.customerName, shopName: input.shop.name, productName: input.product?.name ?? null, statusUrl: url }),
     purpose: "question_received",
-    dedupeKey: `question-received:${input.cause}`,
+    dedupeKey: `question-received:${question.id}`,
   });
   await recordQuestionEvent(tx, { questionId: question.id, kind: "searching", dedupeKey: `searching:${question.id}:0`, at: now });
   await enqueueRouting(tx, question.id, "opened");
   return question;
 }
 
-type QuestionRow = Question;
-
-export function toQuestionView(question: QuestionRow, publicBaseUrl: string) {
+export function toQuestionView(question: Question, publicBaseUrl: string) {
   return {
     id: question.id,
     status: question.status,
@@ -186,13 +182,12 @@ export function createQuestionService(deps: QuestionDeps) {
           preferredMode: input.preferredMode,
           context: input.context ? { ...input.context } : null,
           expiresAt: new Date(now.getTime() + input.ttlMinutes * 60_000),
-          cause: `api:${newStatusToken()}`,
         });
       });
       return toQuestionView(question, config.PUBLIC_BASE_URL);
     },
 
-    async listQuestions(shopId: string, query: PageQuery & { status?: QuestionRow["status"] | undefined; productId?: string | undefined }) {
+    async listQuestions(shopId: string, query: PageQuery & { status?: Question["status"] | undefined; productId?: string | undefined }) {
       const rows = await prisma.question.findMany({
         ...pageArgs(query),
         where: {

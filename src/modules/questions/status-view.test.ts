@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { QuestionStatus } from "../../generated/prisma/enums.js";
 import {
+  EVENTS_SHOWN,
   buildStatusView,
   expertFor,
   formatDuration,
@@ -370,5 +371,24 @@ describe("toStatusJson", () => {
     expect(json).toMatchObject({ status: "expired", open: false, headline: view.headline, next: view.next, elapsed: view.elapsed, expert: null });
     expect(toStatusJson(buildStatusView(input("cancelled", []))).closed).toEqual({ reason: "cancelled", at: null });
     expect(toStatusJson(buildStatusView(input("routing", searching))).closed).toBeNull();
+  });
+});
+
+describe("EVENTS_SHOWN", () => {
+  it("is every timeline kind but the experts' own (offers, declines, time-outs), in the timeline's order", () => {
+    expect(EVENTS_SHOWN).toEqual([
+      "received",
+      "product_asked",
+      "product_chosen",
+      "searching",
+      "widened",
+      "no_expert_yet",
+      "accepted",
+      "session_started",
+      "session_ended",
+      "rated",
+      "expired",
+      "cancelled",
+    ]);
   });
 });

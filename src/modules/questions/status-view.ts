@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { QuestionStatus, SessionMode } from "../../generated/prisma/enums.js";
+import { QUESTION_EVENTS, type QuestionEventKind } from "./timeline.js";
 
 export const STEP_KEYS = ["received", "searching", "accepted", "in_conversation", "answered"] as const;
 export type StepKey = (typeof STEP_KEYS)[number];
@@ -99,21 +100,10 @@ const expertData = z.object({
 const MAX_ESTIMATE_MINUTES = 24 * 60;
 const estimateData = z.object({ estimateMinutes: z.number().positive().max(MAX_ESTIMATE_MINUTES) });
 
-/** The timeline events the page reads; offers, declines and time-outs are the experts' business. */
-export const EVENTS_SHOWN = [
-  "received",
-  "product_asked",
-  "product_chosen",
-  "searching",
-  "widened",
-  "no_expert_yet",
-  "accepted",
-  "session_started",
-  "session_ended",
-  "rated",
-  "expired",
-  "cancelled",
-] as const;
+/** The experts' business, never the customer's page. */
+const EXPERTS_EVENTS: readonly QuestionEventKind[] = ["offered", "declined", "timed_out"];
+/** The timeline events the page reads: every kind but offers, declines and time-outs. */
+export const EVENTS_SHOWN: readonly QuestionEventKind[] = QUESTION_EVENTS.filter((kind) => !EXPERTS_EVENTS.includes(kind));
 
 const SEARCH_EVENTS: readonly string[] = ["searching", "widened", "no_expert_yet"];
 const EXPERT_EVENTS: readonly string[] = ["accepted", "session_started", "session_ended", "rated"];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { customerCopy, excerpt, expertShareMinor, firstName, offerText, payText, pickOfferCode, roundMinutes, routingCopy } from "./offer-text.js";
+import { customerCopy, excerpt, expertShareMinor, offerText, payText, pickOfferCode, roundMinutes, routingCopy } from "./offer-text.js";
 
 describe("pickOfferCode", () => {
   it("draws three characters from the look-alike-free alphabet", () => {
@@ -103,18 +103,6 @@ describe("offerText", () => {
 });
 
 describe("small words", () => {
-  it.each([
-    ["Dan Brewer", "Dan"],
-    ["  Ann  ", "Ann"],
-    ["", "there"],
-    [null, "there"],
-    [undefined, "there"],
-  ])("firstName(%o) is %s", (name, first) => {
-    expect(firstName(name)).toBe(first);
-  });
-  it("firstName falls back to what the caller gives", () => {
-    expect(firstName(" ", "Your expert")).toBe("Your expert");
-  });
   it.each([
     [0, 1],
     [1, 1],

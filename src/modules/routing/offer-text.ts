@@ -4,6 +4,7 @@
  * words out. Every text stays close to one or two SMS segments.
  */
 import { formatMoney } from "../../lib/money.js";
+import { firstName } from "../sessions/copy.js";
 import { OFFER_CODE_ALPHABET } from "../telephony/keywords.js";
 
 export const OFFER_CODE_LENGTH = 3;
@@ -72,11 +73,6 @@ export const routingCopy = {
   autoPaused: "You missed 3 questions in a row, so we've paused new ones. Reply ON when you're ready again.",
 };
 
-/** A person's first name for friendly texts; never empty. */
-export function firstName(name: string | null | undefined, fallback = "there"): string {
-  const first = (name ?? "").trim().split(/\s+/)[0];
-  return first || fallback;
-}
 
 /** A rough, honest "about N minutes": whole minutes, at least 1, rounded up to 5 past a quarter hour. */
 export function roundMinutes(seconds: number): number {
@@ -86,7 +82,7 @@ export function roundMinutes(seconds: number): number {
 
 export const customerCopy = {
   received: (input: { name: string | null; shopName: string; productName: string | null; statusUrl: string }) =>
-    `Hi ${firstName(input.name)}! ${input.shopName} got your question${input.productName ? ` about ${input.productName}` : ""}. ` +
+    `Hi ${firstName(input.name, "there")}! ${input.shopName} got your question${input.productName ? ` about ${input.productName}` : ""}. ` +
     `We're finding an expert and will text you here. Follow along: ${input.statusUrl}`,
   askProduct: (input: { shopName: string; products: string[]; statusUrl: string }) =>
     `Hi! ${input.shopName} got your question. Which product is it about? ` +
@@ -100,7 +96,7 @@ export const customerCopy = {
   addedToQuestion: "Got it, we've added that to your question.",
   talkingOnOtherNumber: (expertFirstName: string) => `${expertFirstName} is answering you by text from another number: reply there.`,
   expired: (input: { name: string | null; shopName: string }) =>
-    `Sorry ${firstName(input.name)}, no ${input.shopName} expert was free in time for your question. Text us again any time and we'll try again.`,
+    `Sorry ${firstName(input.name, "there")}, no ${input.shopName} expert was free in time for your question. Text us again any time and we'll try again.`,
   cancelled: (shopName: string) => `Your question to ${shopName} is closed. Text us any time to ask another.`,
   expiredUnchosen: (shopName: string) =>
     `We didn't hear which product your question was about, so ${shopName} closed it. Text us again any time.`,

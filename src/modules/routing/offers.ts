@@ -24,7 +24,8 @@ import { recordQuestionEvent } from "../questions/timeline.js";
 import { START_SESSION } from "../sessions/jobs.js";
 import { queueSms } from "../telephony/sms.js";
 import { findCandidates, findPreviousExpert } from "./candidates.js";
-import { customerCopy, firstName, offerText, pickOfferCode, roundMinutes, routingCopy, type Pay } from "./offer-text.js";
+import { firstName } from "../sessions/copy.js";
+import { customerCopy, offerText, pickOfferCode, roundMinutes, routingCopy, type Pay } from "./offer-text.js";
 import { rankCandidates, type RankedCandidate } from "./rank.js";
 
 export type RoutingDeps = Pick<Deps, "prisma" | "sql" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
@@ -223,7 +224,7 @@ async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boole
         data: { lastOfferedAt: now, offersReceived: { increment: 1 } },
         select: { phone: true },
       });
-      await recordQuestionEvent(tx, { questionId, kind: "offered", data: { expertFirstName: firstName(expert.name), round, rank: index + 1 }, dedupeKey: `offered:${offer.id}`, at: now });
+      await recordQuestionEvent(tx, { questionId, kind: "offered", data: { expertFirstName: firstName(expert.name, "An expert"), round, rank: index + 1 }, dedupeKey: `offered:${offer.id}`, at: now });
       await queueSms(tx, {
         shopId: question.shopId,
         from: line,
@@ -335,7 +336,7 @@ export async function declineOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, 
       data: { offersDeclined: { increment: 1 }, missedOffersInRow: 0 },
       select: { name: true },
     });
-    await recordQuestionEvent(tx, { questionId: offer.questionId, kind: "declined", data: { expertFirstName: firstName(expert.name) }, dedupeKey: `declined:${offerId}`, at: now });
+    await recordQuestionEvent(tx, { questionId: offer.questionId, kind: "declined", data: { expertFirstName: firstName(expert.name, "An expert") }, dedupeKey: `declined:${offerId}`, at: now });
     await enqueueRouting(tx, offer.questionId, `after-${offerId}`);
     return true;
   });
@@ -361,7 +362,7 @@ export async function timeOutOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, 
       where: { id: offer.expertId },
       data: { offersTimedOut: { increment: 1 }, missedOffersInRow: { increment: 1 } },
     });
-    await recordQuestionEvent(tx, { questionId: offer.questionId, kind: "timed_out", data: { expertFirstName: firstName(expert.name) }, dedupeKey: `timed-out:${offerId}`, at: now });
+    await recordQuestionEvent(tx, { questionId: offer.questionId, kind: "timed_out", data: { expertFirstName: firstName(expert.name, "An expert") }, dedupeKey: `timed-out:${offerId}`, at: now });
     if (expert.missedOffersInRow >= MISSES_BEFORE_PAUSE && expert.status === "active" && !expert.paused) {
       const line = await expertLineOf(tx, expert.shopId);
       if ((await setExpertPaused(tx, { expert, paused: true, at: now })) && line) {
