@@ -30,6 +30,7 @@ import { createShopService } from "./modules/shops/service.js";
 import { tagRoutes } from "./modules/tags/routes.js";
 import { createNumberService } from "./modules/telephony/numbers.js";
 import { phoneNumberRoutes } from "./modules/telephony/numbers.routes.js";
+import { verifyTwilioWebhooks } from "./modules/telephony/twilio-scope.js";
 import { twilioWebhookRoutes } from "./modules/telephony/webhooks.routes.js";
 import { createTagService } from "./modules/tags/service.js";
 import { authHooks } from "./plugins/auth.js";
@@ -102,7 +103,10 @@ export async function buildApp(deps: Deps) {
   // Public, no key: the customer's virtual ticket.
   await app.register(statusPageRoutes, { deps });
   // Twilio webhooks: form bodies, signature-verified, in their own scope.
-  await app.register(twilioWebhookRoutes, { deps });
+  await app.register(async (twilioScope) => {
+    await verifyTwilioWebhooks(twilioScope, deps);
+    await twilioScope.register(twilioWebhookRoutes, { deps });
+  });
 
   await app.register(
     async (admin) => {

@@ -4,33 +4,23 @@
  * transaction with a dedupe receipt, hands the work to the worker, and
  * answers at once. A replay answers exactly as the first delivery did.
  */
-import formbody from "@fastify/formbody";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import twilio from "twilio";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import type { CallStatus } from "../../generated/prisma/enums.js";
 import type { RoutesPlugin } from "../../http.js";
 import { QUEUES } from "../../jobs/define.js";
-import { sendProblem } from "../../plugins/errors.js";
-import { problem } from "../../plugins/problem.js";
 import { copy } from "./copy.js";
 import { HANDLE_INBOUND_SMS } from "./jobs.js";
 import { fromTwilioMessageStatus, statusesBefore } from "./message-status.js";
 import { queueSms } from "./sms.js";
+import { address, callForm, int4, sid, statusWord, text, parseForm, TWIML } from "./twilio-scope.js";
 import { recordCallStatus, recordInboundSms, recordMessageStatus } from "./webhook-writes.js";
 
 type WebhookDeps = Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger">;
-type Form = Record<string, string>;
 
-const TWIML = "text/xml; charset=utf-8";
 /** The answer to every inbound SMS, built once: the SDK's XML builder is a measurable cost per request. */
 const EMPTY_MESSAGING_RESPONSE = new twilio.twiml.MessagingResponse().toString();
-
-/** The URL Twilio signed: our public base + the path and query it called. */
-function signedUrl(publicBaseUrl: string, request: FastifyRequest): string {
-  return `${publicBaseUrl}${request.url}`;
-}
 
 // Maps, not object literals: a status word from the form ("constructor",
 // "toString") must not find an inherited property.
@@ -64,58 +54,14 @@ function callStatusesBefore(next: CallStatus): CallStatus[] {
   return [...CALL_RANK].filter(([, other]) => other < rank).map(([status]) => status);
 }
 
-/** PostgreSQL int columns; a bigger number in a webhook is nonsense, not a reason for a 500. */
-const int4 = z.coerce.number().int().min(0).max(2_147_483_647);
-// PostgreSQL text cannot hold NUL; a message is still worth keeping without it.
-const text = z.string().transform((value) => value.replaceAll("\u0000", ""));
-/**
- * Twilio's SIDs: two letters and 32 hex digits. Bounded because they land in unique indexes,
- * whose entries PostgreSQL caps at a few kilobytes (a longer value would be a 500).
- */
-const sid = z.string().regex(/^[A-Z]{2}[0-9a-fA-F]{32}$/, "must be a Twilio SID (two letters and 32 hex digits)");
-/** A status word ("delivered", "in-progress"): part of a dedupe key, so bounded too. */
-const statusWord = z.string().max(32);
-/** Phone numbers, client identifiers (client:alice) or SIP addresses: short in practice. */
-const address = z.string().max(256);
 const smsForm = z.object({ MessageSid: sid, From: address.min(1), To: address.min(1), Body: text.default("") }).loose();
 const messageStatusForm = z.object({ MessageSid: sid, MessageStatus: statusWord.min(1), ErrorCode: int4.optional() }).loose();
-const callForm = z
-  .object({ CallSid: sid, From: address.default(""), To: address.default(""), CallStatus: statusWord.default("") })
-  .loose();
 
 export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { prisma, sql, config, logger } = deps;
-  await app.register(formbody);
-
-  // Verify before the body is looked at by anything else.
-  app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    const signature = request.headers["x-twilio-signature"];
-    const params = (request.body ?? {}) as Form;
-    const valid =
-      typeof signature === "string" &&
-      twilio.validateRequest(config.TWILIO_AUTH_TOKEN, signature, signedUrl(config.PUBLIC_BASE_URL, request), params);
-    if (!valid) {
-      logger.warn({ path: request.url.split("?")[0] }, "rejected a webhook with a missing or wrong Twilio signature");
-      return sendProblem(request, reply, problem(403, "invalid-signature", "X-Twilio-Signature is missing or does not match"));
-    }
-  });
-
-  const badForm = (request: FastifyRequest, reply: FastifyReply, error: z.ZodError) =>
-    sendProblem(
-      request,
-      reply,
-      problem(
-        400,
-        "validation-error",
-        "The webhook body is missing fields",
-        error.issues.map((issue) => ({ path: `body.${issue.path.join(".")}`, message: issue.message })),
-      ),
-    );
-
   app.post("/twilio/sms", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = smsForm.safeParse(request.body);
-    if (!parsed.success) return badForm(request, reply, parsed.error);
-    const form = parsed.data;
+    const form = parseForm(smsForm, request, reply);
+    if (!form) return reply;
     await recordInboundSms(sql, {
       messageSid: form.MessageSid,
       from: form.From,
@@ -129,9 +75,8 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
   });
 
   app.post("/twilio/status/message", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = messageStatusForm.safeParse(request.body);
-    if (!parsed.success) return badForm(request, reply, parsed.error);
-    const form = parsed.data;
+    const form = parseForm(messageStatusForm, request, reply);
+    if (!form) return reply;
     const status = fromTwilioMessageStatus(form.MessageStatus);
     const ourId = z.uuid().safeParse((request.query as { messageId?: unknown }).messageId);
     const { fresh, updated } = await recordMessageStatus(sql, {
@@ -147,9 +92,8 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
   });
 
   app.post("/twilio/voice", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = callForm.safeParse(request.body);
-    if (!parsed.success) return badForm(request, reply, parsed.error);
-    const form = parsed.data;
+    const form = parseForm(callForm, request, reply);
+    if (!form) return reply;
     const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
     // A status callback for the same call may be creating the row right now: insert or leave it.
     await prisma.call.createMany({
@@ -170,9 +114,8 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
   });
 
   app.post("/twilio/voice/menu", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = callForm.extend({ Digits: z.string().default("") }).safeParse(request.body);
-    if (!parsed.success) return badForm(request, reply, parsed.error);
-    const form = parsed.data;
+    const form = parseForm(callForm.extend({ Digits: z.string().default("") }), request, reply);
+    if (!form) return reply;
     const twiml = new twilio.twiml.VoiceResponse();
     const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
     if (form.Digits === "1" && line?.shop) {
@@ -197,9 +140,8 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
   });
 
   app.post("/twilio/status/call", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = callForm.extend({ CallDuration: int4.optional() }).safeParse(request.body);
-    if (!parsed.success) return badForm(request, reply, parsed.error);
-    const form = parsed.data;
+    const form = parseForm(callForm.extend({ CallDuration: int4.optional() }), request, reply);
+    if (!form) return reply;
     const status = CALL_STATUS.get(form.CallStatus) ?? null;
     await recordCallStatus(sql, {
       callSid: form.CallSid,
