@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "VoiceBridge" ADD COLUMN     "customerCallSid" TEXT,
+ADD COLUMN     "expertCallSid" TEXT;
