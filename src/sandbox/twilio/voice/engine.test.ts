@@ -411,6 +411,279 @@ describe("<Dial>", () => {
   });
 });
 
+describe("<Conference>", () => {
+  const ROOM = "session-7kq";
+  const OK: HttpAnswer = { status: 204, contentType: "text/plain", body: "" };
+  const expertDoc = (attrs: string, dialAttrs = "") =>
+    `<Response><Dial action="/voice/after"${dialAttrs}><Conference startConferenceOnEnter="false" endConferenceOnExit="true" ${attrs}>${ROOM}</Conference></Dial></Response>`;
+  // The customer's own callback settings come second, so they are ignored.
+  const customerDoc = (before = "", dialAttrs = "") =>
+    `<Response>${before}<Dial${dialAttrs}><Conference endConferenceOnExit="true" statusCallback="/conf/ignored" statusCallbackEvent="join leave">${ROOM}</Conference></Dial><Say>Back from the room</Say></Response>`;
+
+  /** The expert is called by the API and joins first (answered after 3 s of ringing); the customer calls in and joins second. */
+  async function session(options: { expert: string; customer?: string; expertDial?: string }) {
+    const t = fakeHost({
+      numbers: { [PLATFORM]: `${APP}/voice/customer` },
+      phones: { [EXPERT]: { answer: "answer" } },
+      pages: {
+        [`${APP}/voice/expert`]: options.expert,
+        [`${APP}/voice/customer`]: options.customer ?? customerDoc(),
+        [`${APP}/voice/after`]: "<Response><Say>The session has ended</Say></Response>",
+        [`${APP}/conf/events`]: OK,
+        [`${APP}/conf/ignored`]: OK,
+        [`${APP}/conf/recording`]: OK,
+        [`${APP}/announce`]: '<Response><Say voice="Polly.Joanna">One minute left</Say><Pause length="1"/></Response>',
+      },
+    });
+    const expert = t.engine.createCall({ To: EXPERT, From: PLATFORM, Url: `${APP}/voice/expert` });
+    await t.engine.idle();
+    const [waiting] = t.engine.listConferences();
+    const customer = t.engine.placeInboundCall(CUSTOMER, PLATFORM);
+    await t.engine.idle();
+    const conferenceSid = waiting?.sid ?? "";
+    const events = () =>
+      t.requestsTo(`${APP}/conf/events`).map((s) => [s.params.StatusCallbackEvent, s.params.CallSid ?? "-", s.params.SequenceNumber, s.params.Timestamp]);
+    return { t, expert, customer, waiting, conferenceSid, events };
+  }
+
+  it("starts when the customer joins the waiting expert, ends when the customer hangs up: callbacks in order, in virtual time", async () => {
+    const { t, expert, customer, waiting, conferenceSid, events } = await session({
+      expert: expertDoc('statusCallback="/conf/events" statusCallbackEvent="start end join leave mute hold"'),
+    });
+    // Alone with startConferenceOnEnter=false, the expert waited in a conference that had not started.
+    expect(waiting).toMatchObject({ status: "init", friendly_name: ROOM, date_created: at(3) });
+    expect(conferenceSid).toMatch(/^CF[0-9a-f]{32}$/);
+    expect(t.engine.getConference(conferenceSid)).toMatchObject({ status: "in-progress", date_updated: at(3) });
+
+    await t.engine.hangup(customer.sid, { afterSeconds: 95 });
+
+    expect(events()).toEqual([
+      ["participant-join", expert.sid, "0", at(3)],
+      // The customer answered at 0 s and joined at the room's clock, 3 s.
+      ["participant-join", customer.sid, "1", at(3)],
+      ["conference-start", "-", "2", at(3)],
+      ["participant-leave", customer.sid, "3", at(98)],
+      ["conference-end", "-", "4", at(98)],
+      ["participant-leave", expert.sid, "5", at(98)],
+    ]);
+    const [expertJoin, customerJoin, start, customerLeave, end, expertLeave] = t.requestsTo(`${APP}/conf/events`).map((s) => s.params);
+    expect(expertJoin).toEqual({
+      ConferenceSid: conferenceSid,
+      FriendlyName: ROOM,
+      AccountSid: ACCOUNT,
+      SequenceNumber: "0",
+      Timestamp: at(3),
+      StatusCallbackEvent: "participant-join",
+      CallSid: expert.sid,
+      Muted: "false",
+      Hold: "false",
+      Coaching: "false",
+      EndConferenceOnExit: "true",
+      StartConferenceOnEnter: "false",
+    });
+    expect(customerJoin).toMatchObject({ StartConferenceOnEnter: "true", EndConferenceOnExit: "true" });
+    expect(start).toEqual({
+      ConferenceSid: conferenceSid,
+      FriendlyName: ROOM,
+      AccountSid: ACCOUNT,
+      SequenceNumber: "2",
+      Timestamp: at(3),
+      StatusCallbackEvent: "conference-start",
+    });
+    expect(customerLeave).toMatchObject({ ReasonParticipantLeft: "participant_hung_up", ParticipantCallStatus: "completed" });
+    expect(end).toEqual({
+      ConferenceSid: conferenceSid,
+      FriendlyName: ROOM,
+      AccountSid: ACCOUNT,
+      SequenceNumber: "4",
+      Timestamp: at(98),
+      StatusCallbackEvent: "conference-end",
+      ReasonConferenceEnded: "participant-with-end-conference-on-exit-left",
+      CallSidEndingConference: customer.sid,
+    });
+    expect(expertLeave).toMatchObject({ ReasonParticipantLeft: "moderator_ended_conference", ParticipantCallStatus: "in-progress" });
+    // Only the first participant's statusCallback counts; no recording was asked for.
+    expect(t.requestsTo(`${APP}/conf/ignored`)).toHaveLength(0);
+    expect(t.requestsTo(`${APP}/conf/recording`)).toHaveLength(0);
+    expect(t.eventsOf("conference-record")).toHaveLength(0);
+
+    // The expert's Dial completed and went on with its action; the customer's call ended.
+    expect(t.requestsTo(`${APP}/voice/after`).map((s) => s.params)).toEqual([
+      expect.objectContaining({ CallSid: expert.sid, CallStatus: "in-progress", DialCallStatus: "completed" }),
+    ]);
+    expect(t.engine.getCall(expert.sid)).toMatchObject({ status: "completed", duration: "95", end_time: at(98) });
+    expect(t.engine.getCall(customer.sid)).toMatchObject({ status: "completed", duration: "98" });
+    expect(t.eventsOf("say").filter((e) => e.callSid === customer.sid)).toHaveLength(0);
+    expect(t.engine.getConference(conferenceSid)).toEqual({
+      account_sid: ACCOUNT,
+      date_created: at(3),
+      date_updated: at(98),
+      api_version: "2010-04-01",
+      friendly_name: ROOM,
+      region: "us1",
+      sid: conferenceSid,
+      status: "completed",
+      uri: `/2010-04-01/Accounts/${ACCOUNT}/Conferences/${conferenceSid}.json`,
+      subresource_uris: {
+        participants: `/2010-04-01/Accounts/${ACCOUNT}/Conferences/${conferenceSid}/Participants.json`,
+        recordings: `/2010-04-01/Accounts/${ACCOUNT}/Conferences/${conferenceSid}/Recordings.json`,
+      },
+      reason_conference_ended: "participant-with-end-conference-on-exit-left",
+      call_sid_ending_conference: customer.sid,
+    });
+  });
+
+  it("does not start while everyone in it has startConferenceOnEnter=false, and ends when the last one leaves", async () => {
+    const waitingDoc = `<Response><Dial><Conference startConferenceOnEnter="false" statusCallback="/conf/events" statusCallbackEvent="start end join leave">${ROOM}</Conference></Dial></Response>`;
+    const { t, expert, customer, conferenceSid, events } = await session({ expert: waitingDoc, customer: waitingDoc });
+    expect(t.engine.getConference(conferenceSid)?.status).toBe("init");
+    await t.engine.hangup(expert.sid, { afterSeconds: 10 });
+    // Without endConferenceOnExit the customer stays in.
+    expect(t.engine.getCall(customer.sid)?.status).toBe("in-progress");
+    await t.engine.hangup(customer.sid, { afterSeconds: 20 });
+    expect(events()).toEqual([
+      ["participant-join", expert.sid, "0", at(3)],
+      ["participant-join", customer.sid, "1", at(3)],
+      ["participant-leave", expert.sid, "2", at(13)],
+      ["participant-leave", customer.sid, "3", at(23)],
+      ["conference-end", "-", "4", at(23)],
+    ]);
+    expect(t.engine.getConference(conferenceSid)).toMatchObject({
+      status: "completed",
+      reason_conference_ended: "last-participant-left",
+      call_sid_ending_conference: customer.sid,
+    });
+  });
+
+  it("takes a leg out when its Dial timeLimit runs out, ending the conference for both; a later hang-up is moot", async () => {
+    const { t, expert, customer, conferenceSid, events } = await session({
+      expert: expertDoc('statusCallback="/conf/events" statusCallbackEvent="end leave"', ' timeLimit="60"'),
+    });
+    // Asked for 300 s after joining, but the expert's Dial (started at 3 s) ends at 63 s.
+    await t.engine.hangup(customer.sid, { afterSeconds: 300 });
+    expect(events()).toEqual([
+      ["participant-leave", expert.sid, "0", at(63)],
+      ["conference-end", "-", "1", at(63)],
+      ["participant-leave", customer.sid, "2", at(63)],
+    ]);
+    const [expertLeave, end, customerLeave] = t.requestsTo(`${APP}/conf/events`).map((s) => s.params);
+    expect(expertLeave).toMatchObject({ ReasonParticipantLeft: "participant_hung_up", ParticipantCallStatus: "in-progress" });
+    expect(end).toMatchObject({ ReasonConferenceEnded: "participant-with-end-conference-on-exit-left", CallSidEndingConference: expert.sid });
+    expect(customerLeave).toMatchObject({ ReasonParticipantLeft: "moderator_ended_conference", ParticipantCallStatus: "in-progress" });
+    // Both Dials went on: the expert's to its action, the customer's to the next verb.
+    expect(t.requestsTo(`${APP}/voice/after`)[0]?.params).toMatchObject({ CallSid: expert.sid, CallStatus: "in-progress" });
+    // (The two legs run side by side: their says may interleave either way.)
+    expect(t.eventsOf("say").map((e) => `${e.callSid} ${e.text}`).sort()).toEqual(
+      [`${customer.sid} Back from the room`, `${expert.sid} The session has ended`].sort(),
+    );
+    expect(t.engine.getCall(customer.sid)).toMatchObject({ status: "completed", duration: "63" });
+    expect(t.engine.getCall(expert.sid)).toMatchObject({ status: "completed", duration: "60" });
+    expect(t.engine.getConference(conferenceSid)?.date_updated).toBe(at(63));
+  });
+
+  it("records from the start of the conference to its end (not the wait), and reports it to recordingStatusCallback", async () => {
+    const { t, customer, conferenceSid } = await session({
+      expert: expertDoc('record="record-from-start" recordingStatusCallback="/conf/recording"'),
+      // The customer listens to 10 s of preamble first: the expert waits alone meanwhile, unrecorded.
+      customer: customerDoc('<Pause length="10"/>'),
+    });
+    expect(t.requestsTo(`${APP}/conf/recording`)).toHaveLength(0);
+    await t.engine.hangup(customer.sid, { afterSeconds: 95 });
+    const [recording] = t.requestsTo(`${APP}/conf/recording`);
+    expect(recording?.method).toBe("POST");
+    expect(recording?.params).toEqual({
+      AccountSid: ACCOUNT,
+      ConferenceSid: conferenceSid,
+      RecordingSid: expect.stringMatching(/^RE[0-9a-f]{32}$/),
+      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Recordings/${recording?.params.RecordingSid}`,
+      RecordingStatus: "completed",
+      RecordingDuration: "95",
+      RecordingChannels: "1",
+      RecordingSource: "Conference",
+      RecordingStartTime: at(10),
+    });
+    expect(t.eventsOf("conference-record")).toEqual([
+      { type: "conference-record", conferenceSid, recordingUrl: recording?.params.RecordingUrl, seconds: 95 },
+    ]);
+  });
+
+  it("announces to everyone in it through the REST API, then ends it: each Dial goes on", async () => {
+    const { t, expert, customer, conferenceSid, events } = await session({
+      expert: expertDoc('statusCallback="/conf/events" statusCallbackEvent="end leave announcement"'),
+    });
+    const announced = t.engine.updateConference(conferenceSid, { AnnounceUrl: `${APP}/announce` });
+    expect(announced.status).toBe("in-progress");
+    await t.engine.idle();
+    const [announce] = t.requestsTo(`${APP}/announce`);
+    expect(announce).toEqual({ url: `${APP}/announce`, method: "POST", params: { AccountSid: ACCOUNT, ConferenceSid: conferenceSid } });
+    // Each side heard it.
+    expect(t.eventsOf("say").map((e) => [e.callSid, e.text, e.voice])).toEqual([
+      [expert.sid, "One minute left", "Polly.Joanna"],
+      [customer.sid, "One minute left", "Polly.Joanna"],
+    ]);
+    expect(t.eventsOf("pause").map((e) => e.callSid)).toEqual([expert.sid, customer.sid]);
+
+    const ended = t.engine.updateConference(conferenceSid, { Status: "completed" });
+    expect(ended).toMatchObject({ status: "completed", reason_conference_ended: "conference-ended-via-api", call_sid_ending_conference: null });
+    await t.engine.idle();
+    expect(events()).toEqual([
+      ["announcement-end", "-", "0", at(3)],
+      ["conference-end", "-", "1", at(3)],
+      ["participant-leave", expert.sid, "2", at(3)],
+      ["participant-leave", customer.sid, "3", at(3)],
+    ]);
+    const params = t.requestsTo(`${APP}/conf/events`).map((s) => s.params);
+    expect(params[0]).toMatchObject({ AnnounceUrl: `${APP}/announce` });
+    expect(params[1]?.ReasonConferenceEnded).toBe("conference-ended-via-api");
+    expect(params[1]?.CallSidEndingConference).toBeUndefined();
+    expect(params.slice(2).map((p) => [p.ReasonParticipantLeft, p.ParticipantCallStatus])).toEqual([
+      ["conference_ended_via_api", "in-progress"],
+      ["conference_ended_via_api", "in-progress"],
+    ]);
+    expect(t.requestsTo(`${APP}/voice/after`)[0]?.params.CallSid).toBe(expert.sid);
+    expect(t.eventsOf("say").map((e) => e.text)).toEqual(expect.arrayContaining(["The session has ended", "Back from the room"]));
+    expect(t.engine.listCalls().map((c) => c.status)).toEqual(["completed", "completed"]);
+    // Ended is ended: a second Status=completed changes nothing; an announcement has nobody to reach.
+    expect(t.engine.updateConference(conferenceSid, { Status: "completed" })).toEqual(ended);
+    expect(apiError(() => t.engine.updateConference(conferenceSid, { AnnounceUrl: `${APP}/announce` }))).toMatchObject({ status: 400 });
+  });
+
+  it("treats a redirected member as updated through the API, and answers 20404 for an unknown conference", async () => {
+    const { t, expert, customer, events } = await session({
+      expert: expertDoc('statusCallback="/conf/events" statusCallbackEvent="leave"'),
+    });
+    t.engine.updateCall(customer.sid, { Twiml: "<Response><Say>Moved out</Say></Response>" });
+    await t.engine.idle();
+    expect(events()).toEqual([
+      ["participant-leave", customer.sid, "0", at(3)],
+      ["participant-leave", expert.sid, "1", at(3)],
+    ]);
+    expect(t.requestsTo(`${APP}/conf/events`)[0]?.params).toMatchObject({ ReasonParticipantLeft: "participant_updated_via_api", ParticipantCallStatus: "in-progress" });
+    expect(t.eventsOf("say").find((e) => e.callSid === customer.sid)?.text).toBe("Moved out");
+    expect(t.engine.getCall(expert.sid)?.status).toBe("completed");
+    const unknown = `CF${"0".repeat(32)}`;
+    expect(apiError(() => t.engine.updateConference(unknown, { Status: "completed" }))).toMatchObject({ status: 404, code: 20404 });
+    expect(t.engine.getConference(unknown)).toBeUndefined();
+  });
+
+  it("lists conferences newest first, filtered by FriendlyName and Status", async () => {
+    const { t, conferenceSid, customer } = await session({ expert: expertDoc("") });
+    await t.engine.hangup(customer.sid, { afterSeconds: 5 });
+    // The same name again is a new conference, with its own SID.
+    const again = t.engine.placeInboundCall(CUSTOMER, PLATFORM);
+    await t.engine.idle();
+    const [second, firstRun] = t.engine.listConferences();
+    expect(firstRun?.sid).toBe(conferenceSid);
+    expect(second).toMatchObject({ friendly_name: ROOM, status: "init" });
+    expect(second?.sid).not.toBe(conferenceSid);
+    expect(t.engine.listConferences({ Status: "completed" }).map((c) => c.sid)).toEqual([conferenceSid]);
+    expect(t.engine.listConferences({ FriendlyName: "another" })).toEqual([]);
+    expect(t.engine.listConferences({ "DateCreated>": "2025-03-04", FriendlyName: ROOM })).toHaveLength(2);
+    expect(t.engine.listConferences({ "DateCreated<": "2025-03-03" })).toEqual([]);
+    await t.engine.hangup(again.sid);
+  });
+});
+
 describe("other verbs", () => {
   it("follows <Redirect> with a relative URL and stops a redirect loop with 11215", async () => {
     const t = fakeHost({

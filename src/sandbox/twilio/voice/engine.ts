@@ -15,9 +15,27 @@
  * A leg that waits for the outside world (bridged, in a conference, or
  * looping audio forever) parks its program on a promise and stops counting as
  * busy, so `idle()` resolves; `hangup()`/`updateCall()` wake it up.
+ *
+ * Conferences (<Dial><Conference>, twilio.com/docs/voice/twiml/conference):
+ * a room has its own clock, the latest moment any of its events happened; a
+ * leg joining is brought to it, as bridged legs are. Everything that happens
+ * to a room (joins, leaves, its start and end, Dial time limits running out)
+ * is decided synchronously in one place (`leaveConference`, `endConference`),
+ * so its status callbacks get their SequenceNumbers in the order the events
+ * happened, and they are delivered one after the other on the room's own
+ * promise chain. A member's program only learns afterwards why it left.
  */
 import type { Clock } from "../clock.js";
 import { newSid, rfc2822 } from "../sids.js";
+import {
+  conferenceEvents,
+  conferenceResource,
+  selectConferences,
+  type ConferenceEndReason,
+  type ConferenceFilters,
+  type ConferenceRecord,
+  type ConferenceResource,
+} from "./conferences.js";
 import { interpretAnswer, type TwimlNode } from "./twiml.js";
 
 export interface HttpAnswer {
@@ -55,7 +73,10 @@ export type CallEvent =
   | { type: "gather"; callSid: string; input: string | null }
   | { type: "record"; callSid: string; recordingUrl: string; seconds: number }
   | { type: "bridge"; callSid: string; otherCallSid: string }
-  | { type: "conference"; callSid: string; name: string; action: "join" | "leave" }
+  | { type: "conference"; callSid: string; name: string; conferenceSid: string; action: "join" | "leave" }
+  | { type: "conference-status"; conferenceSid: string; name: string; status: "in-progress" | "completed"; reason?: ConferenceEndReason }
+  | { type: "conference-record"; conferenceSid: string; recordingUrl: string; seconds: number }
+  | { type: "conference-error"; conferenceSid: string; code: number; message: string }
   | { type: "error"; callSid: string; code: number; message: string };
 
 export type CallStatus =
@@ -132,9 +153,9 @@ interface Fetch {
   params: Record<string, string>;
 }
 type Party = "caller" | "callee";
-/** Why a waiting leg woke up. "ended": its conference ended around it. */
+/** Why a waiting leg woke up; `api`: a REST Status=completed, not the phone hanging up. */
 type WaitEnd =
-  | { by: Party | "ended"; atMs: number }
+  | { by: Party; atMs: number; api?: boolean }
   | { by: "redirect"; atMs: number; target: Target };
 
 interface Waiter {
@@ -176,12 +197,62 @@ interface Leg {
   docUrl: string | undefined;
   redirectsInARow: number;
   documents: number;
-  pendingHangup: { atMs: number; by: Party } | undefined;
+  pendingHangup: { atMs: number; by: Party; api?: boolean } | undefined;
   pendingRedirect: Target | undefined;
   pendingCancel: boolean;
   waiter: Waiter | undefined;
   chain: Promise<void>;
 }
+
+/**
+ * Why a member left its conference, as the room decided it: its phone hung up,
+ * the call was ended ("api") or redirected through the REST API, its Dial's
+ * timeLimit ran out, or the conference ended around it.
+ */
+type LeaveReason = "hung-up" | "api" | "redirect" | "time-limit" | "ended";
+interface Leave {
+  atMs: number;
+  reason: LeaveReason;
+  target?: Target;
+}
+
+interface Member {
+  readonly leg: Leg;
+  readonly startOnEnter: boolean;
+  readonly endOnExit: boolean;
+  readonly muted: boolean;
+  readonly label: string | undefined;
+  /** When the Dial's timeLimit takes the leg out (counted from the Dial's start). */
+  readonly deadlineMs: number;
+  /** Set while the member's program is parked: hands it the reason it left. */
+  release: ((leave: Leave) => void) | undefined;
+}
+
+/** One run of a named room: a new one (new ConferenceSid) each time the name is reused after it ended. */
+interface ConferenceRun extends ConferenceRecord {
+  /** In the order they joined. */
+  readonly members: Map<string, Member>;
+  /** Conference-level settings come from the first participant that gives them (Twilio: "subsequent ... will be ignored"). */
+  callback: StatusCallback | undefined;
+  callbackChosen: boolean;
+  record: { on: boolean; callback: { url: string; method: Method } | undefined } | undefined;
+  recording: { sid: string; startMs: number } | undefined;
+  sequence: number;
+  /** The room's clock: the latest moment of any of its events. */
+  latestMs: number;
+  /** Status callbacks, delivered one after the other. */
+  outbox: Promise<void>;
+}
+
+/** ReasonParticipantLeft for each way of leaving, except "ended" (which depends on how the conference ended). */
+const LEAVE_REASON: Readonly<Record<Exclude<LeaveReason, "ended">, string>> = {
+  "hung-up": "participant_hung_up",
+  api: "participant_updated_via_api",
+  redirect: "participant_updated_via_api",
+  // UNCONFIRMED: the docs list no reason for a Dial timeLimit; Twilio hangs up
+  // the conference leg of the Dial, so it reads as the participant hanging up.
+  "time-limit": "participant_hung_up",
+};
 
 /** How a verb hands control back to the program loop. */
 type Step = "continue" | "hangup" | "error" | "ended" | Fetch;
@@ -219,7 +290,10 @@ const RECORDED_SECONDS = 5;
 
 export class VoiceEngine {
   private readonly legs = new Map<string, Leg>();
-  private readonly conferences = new Map<string, Map<string, { leg: Leg; endOnExit: boolean }>>();
+  /** Every conference run, oldest first (the Conferences list). */
+  private readonly conferenceRuns = new Map<string, ConferenceRun>();
+  /** The run in progress (or waiting to start) for each room name: only one at a time, as at Twilio. */
+  private readonly liveConferences = new Map<string, ConferenceRun>();
   private readonly numberSids = new Map<string, string>();
   private active = 0;
   private idleWaiters: (() => void)[] = [];
@@ -320,6 +394,51 @@ export class VoiceEngine {
   /** Newest first, as the Calls list is. */
   listCalls(): CallResource[] {
     return [...this.legs.values()].reverse().map((leg) => this.resource(leg));
+  }
+
+  /** The Conferences list: newest first, filtered as ListConference is (throws ConferenceFilterError on a bad date). */
+  listConferences(filters: ConferenceFilters = {}): ConferenceResource[] {
+    return selectConferences(this.conferenceRuns.values(), filters).map((run) => conferenceResource(this.host.accountSid, run));
+  }
+
+  getConference(sid: string): ConferenceResource | undefined {
+    const run = this.conferenceRuns.get(sid);
+    return run && conferenceResource(this.host.accountSid, run);
+  }
+
+  /**
+   * POST .../Conferences/{Sid}.json: AnnounceUrl (+AnnounceMethod, POST by
+   * default) plays a document to everyone in it; Status=completed ends it:
+   * every participant leaves and each one's <Dial> goes on with its action or
+   * next verb. The response is the conference as it is then; the announcement
+   * and the legs carry on in the background (await idle()).
+   */
+  updateConference(sid: string, form: Record<string, string | string[]>): ConferenceResource {
+    const run = this.conferenceRuns.get(sid);
+    if (!run) {
+      throw new TwilioApiError(404, 20404, `The requested resource /2010-04-01/Accounts/${this.host.accountSid}/Conferences/${sid}.json was not found`);
+    }
+    const status = first(form, "Status");
+    if (status !== undefined && status !== "completed") throw new TwilioApiError(400, 20001, `Invalid Status: ${status} (only completed)`);
+    const announceUrl = first(form, "AnnounceUrl");
+    if (announceUrl !== undefined && announceUrl !== "") {
+      if (!/^https?:\/\//i.test(announceUrl) || !URL.canParse(announceUrl)) throw new TwilioApiError(400, 21205, `Invalid AnnounceUrl: ${announceUrl}`);
+      // UNCONFIRMED: the error Twilio gives for announcing to an ended conference.
+      if (run.status === "completed") throw new TwilioApiError(400, 20001, `Conference ${sid} is completed: nothing to announce to`);
+      this.active += 1;
+      void this.announce(run, { url: announceUrl, method: methodOf(first(form, "AnnounceMethod")) })
+        .catch((error: unknown) => this.conferenceError(run, 20500, `sandbox internal error: ${String(error)}`))
+        .finally(() => {
+          this.active -= 1;
+          this.wakeIdle();
+        });
+    }
+    if (status === "completed" && run.status !== "completed") {
+      // The room's "now": its latest event, or later if its members' clocks moved on (real time in development).
+      const atMs = Math.max(run.latestMs, ...[...run.members.values()].map((member) => this.at(member.leg)));
+      this.endConference(run, atMs, "conference-ended-via-api");
+    }
+    return conferenceResource(this.host.accountSid, run);
   }
 
   async hangup(sid: string, options: { afterSeconds?: number; by?: Party } = {}): Promise<void> {
@@ -506,13 +625,7 @@ export class VoiceEngine {
 
   private async say(leg: Leg, verb: TwimlNode, nested: boolean): Promise<Step> {
     const loop = intOr(verb.attrs.loop, 1);
-    const event: CallEvent = {
-      type: "say",
-      callSid: leg.sid,
-      text: verb.text,
-      ...(verb.attrs.voice !== undefined ? { voice: verb.attrs.voice } : {}),
-      ...(verb.attrs.language !== undefined ? { language: verb.attrs.language } : {}),
-    };
+    const event = sayEvent(leg.sid, verb);
     return this.repeat(leg, loop, nested, () => this.host.log(event));
   }
 
@@ -775,26 +888,328 @@ export class VoiceEngine {
     return { target: { url: action, method: methodOf(verb.attrs.method) }, params };
   }
 
+  /**
+   * <Dial><Conference>: joins the room (opening a new run of it when none is
+   * live), waits until the room says the leg left, then goes on as <Dial>
+   * does: the action, or the next verb.
+   */
   private async conference(leg: Leg, verb: TwimlNode, node: TwimlNode): Promise<Step> {
     const name = node.text.trim();
-    const members = this.conferences.get(name) ?? new Map<string, { leg: Leg; endOnExit: boolean }>();
-    this.conferences.set(name, members);
-    this.host.log({ type: "conference", callSid: leg.sid, name, action: "join" });
-    // Everyone in a conference hears everyone: the newcomer is bridged with each member.
-    for (const other of members.values()) this.host.log({ type: "bridge", callSid: leg.sid, otherCallSid: other.leg.sid });
-    const self = { leg, endOnExit: node.attrs.endConferenceOnExit === "true" };
-    members.set(leg.sid, self);
-    const end = await this.suspend([leg], undefined);
-    members.delete(leg.sid);
-    if (members.size === 0) this.conferences.delete(name);
-    this.moveTo(leg, end.atMs);
-    this.host.log({ type: "conference", callSid: leg.sid, name, action: "leave" });
-    if (self.endOnExit && end.by !== "ended") {
-      for (const other of [...members.values()]) other.leg.waiter?.resume({ by: "ended", atMs: end.atMs });
+    const dialStartMs = this.at(leg);
+    const existing = this.liveConferences.get(name);
+    if (existing) {
+      this.moveTo(leg, existing.latestMs);
+      // Time limits that ran out before this moment take their members out first.
+      this.settleConference(existing, this.at(leg));
     }
-    if (end.by === "redirect") return { target: end.target, params: {} };
+    const run = this.liveConferences.get(name) ?? this.openConference(name, this.at(leg));
+    const joinMs = this.at(leg);
+    this.configureConference(run, leg, node);
+    const member: Member = {
+      leg,
+      // twilio.com/docs/voice/twiml/conference: startConferenceOnEnter defaults to true, endConferenceOnExit and muted to false.
+      startOnEnter: node.attrs.startConferenceOnEnter !== "false",
+      endOnExit: node.attrs.endConferenceOnExit === "true",
+      muted: node.attrs.muted === "true",
+      label: node.attrs.participantLabel,
+      // Sheet §4: Dial timeLimit defaults to 14400 s, counted from the Dial's start.
+      deadlineMs: dialStartMs + intOr(verb.attrs.timeLimit, 14400) * 1000,
+      release: undefined,
+    };
+    run.members.set(leg.sid, member);
+    run.latestMs = Math.max(run.latestMs, joinMs);
+    this.host.log({ type: "conference", callSid: leg.sid, name, conferenceSid: run.sid, action: "join" });
+    // Everyone in a conference hears everyone: the newcomer is bridged with each member.
+    for (const other of run.members.values()) {
+      if (other !== member) this.host.log({ type: "bridge", callSid: leg.sid, otherCallSid: other.leg.sid });
+    }
+    this.emitConferenceEvent(run, "participant-join", joinMs, participantParams(member));
+    // Docs: the conference starts when there are at least two participants and
+    // at least one of them has startConferenceOnEnter="true"; until then they wait.
+    const members = [...run.members.values()];
+    if (run.status === "init" && members.length >= 2 && members.some((m) => m.startOnEnter)) this.startConference(run, joinMs);
+
+    const left = await this.parkMember(run, member);
+    this.moveTo(leg, left.atMs);
+    this.host.log({ type: "conference", callSid: leg.sid, name, conferenceSid: run.sid, action: "leave" });
+    if (left.reason === "redirect" && left.target) return { target: left.target, params: {} };
+    // The conference ending or the time limit only ends the Dial: the call goes
+    // on with the action or the next verb ("each participant's <Dial> will complete").
     // Sheet §4: DialCallSid and DialCallDuration are absent for conferences.
-    return this.afterDial(leg, verb, { DialCallStatus: "completed" }, end.by !== "ended");
+    return this.afterDial(leg, verb, { DialCallStatus: "completed" }, left.reason === "hung-up" || left.reason === "api");
+  }
+
+  private openConference(name: string, atMs: number): ConferenceRun {
+    const created = new Date(atMs);
+    const run: ConferenceRun = {
+      sid: newSid("CF"),
+      friendlyName: name,
+      status: "init",
+      created,
+      updated: created,
+      reasonEnded: null,
+      callSidEnding: null,
+      members: new Map(),
+      callback: undefined,
+      callbackChosen: false,
+      record: undefined,
+      recording: undefined,
+      sequence: 0,
+      latestMs: atMs,
+      outbox: Promise.resolve(),
+    };
+    this.conferenceRuns.set(run.sid, run);
+    this.liveConferences.set(name, run);
+    return run;
+  }
+
+  /**
+   * Conference-level attributes: the first participant that gives them wins
+   * (docs, statusCallback and statusCallbackEvent: "subsequent ... will be
+   * ignored"). For `record` and its callback the same rule is UNCONFIRMED
+   * (the docs only say it of statusCallback, statusCallbackEvent and region).
+   */
+  private configureConference(run: ConferenceRun, leg: Leg, node: TwimlNode): void {
+    const attrs = node.attrs;
+    if (!run.callbackChosen && attrs.statusCallback !== undefined) {
+      run.callbackChosen = true;
+      const url = this.resolveUrl(leg, attrs.statusCallback);
+      if (url !== undefined) {
+        run.callback = { url, method: methodOf(attrs.statusCallbackMethod), events: conferenceEvents(attrs.statusCallbackEvent) };
+      }
+    }
+    if (run.record === undefined && attrs.record !== undefined) {
+      const on = attrs.record === "record-from-start";
+      const url = attrs.recordingStatusCallback === undefined ? undefined : this.resolveUrl(leg, attrs.recordingStatusCallback);
+      // recordingStatusCallbackEvent defaults to "completed", the only one the sandbox sends.
+      const events = (attrs.recordingStatusCallbackEvent ?? "completed").split(/[\s,]+/);
+      run.record = {
+        on,
+        callback: on && url !== undefined && events.includes("completed") ? { url, method: methodOf(attrs.recordingStatusCallbackMethod) } : undefined,
+      };
+    }
+  }
+
+  private startConference(run: ConferenceRun, atMs: number): void {
+    run.status = "in-progress";
+    run.updated = new Date(atMs);
+    this.host.log({ type: "conference-status", conferenceSid: run.sid, name: run.friendlyName, status: "in-progress" });
+    this.emitConferenceEvent(run, "conference-start", atMs, {});
+    // Docs, record: "the recording begins when the first two participants are bridged" (hold music is never recorded).
+    if (run.record?.on) run.recording = { sid: newSid("RE"), startMs: atMs };
+  }
+
+  /** Parks a member's program until the room decides it left. */
+  private parkMember(run: ConferenceRun, member: Member): Promise<Leave> {
+    const leg = member.leg;
+    return new Promise<Leave>((resolve) => {
+      const waiter: Waiter = {
+        since: this.at(leg),
+        callee: undefined,
+        resume: (end) => this.memberWoke(run, member, end),
+      };
+      member.release = (leave) => {
+        member.release = undefined;
+        if (leg.waiter === waiter) leg.waiter = undefined;
+        this.active += 1;
+        resolve(leave);
+      };
+      this.park([leg], waiter);
+    });
+  }
+
+  /** A member's phone hung up, or the REST API ended or redirected its call. */
+  private memberWoke(run: ConferenceRun, member: Member, end: WaitEnd): void {
+    if (run.members.get(member.leg.sid) !== member) return;
+    // The room's events keep their order: nothing leaves before what already happened in it.
+    const atMs = Math.max(end.atMs, run.latestMs);
+    this.settleConference(run, atMs);
+    // Its own time limit (or another member's, ending the room) came first: what was asked is moot.
+    if (run.members.get(member.leg.sid) !== member) return;
+    if (end.by === "redirect") this.leaveConference(run, member, { atMs, reason: "redirect", target: end.target });
+    else this.leaveConference(run, member, { atMs, reason: end.api ? "api" : "hung-up" });
+  }
+
+  /** Takes out, in time order, the members whose Dial timeLimit ran out before `atMs`. */
+  private settleConference(run: ConferenceRun, atMs: number): void {
+    for (;;) {
+      if (run.status === "completed") return;
+      const due = [...run.members.values()]
+        .filter((member) => member.deadlineMs < atMs)
+        .sort((a, b) => a.deadlineMs - b.deadlineMs)[0];
+      if (!due) return;
+      this.leaveConference(run, due, { atMs: Math.max(due.deadlineMs, run.latestMs), reason: "time-limit" });
+    }
+  }
+
+  private leaveConference(run: ConferenceRun, member: Member, leave: Leave & { reason: Exclude<LeaveReason, "ended"> }): void {
+    run.members.delete(member.leg.sid);
+    run.latestMs = Math.max(run.latestMs, leave.atMs);
+    const callEnds = leave.reason === "hung-up" || leave.reason === "api";
+    this.emitConferenceEvent(run, "participant-leave", leave.atMs, {
+      ...participantParams(member),
+      ReasonParticipantLeft: LEAVE_REASON[leave.reason],
+      ParticipantCallStatus: callEnds ? "completed" : "in-progress",
+    });
+    member.release?.(leave);
+    if (member.endOnExit) this.endConference(run, leave.atMs, "participant-with-end-conference-on-exit-left", member.leg.sid);
+    else if (run.members.size === 0) this.endConference(run, leave.atMs, "last-participant-left", member.leg.sid);
+  }
+
+  /**
+   * Ends a run: conference-end, then every member still in it leaves (their
+   * Dials complete, the calls go on), then the recording is reported.
+   * UNCONFIRMED: the docs give no order between conference-end and the
+   * others' participant-leave; "moderator_ended_conference" among the leave
+   * reasons reads as the conference ending first.
+   */
+  private endConference(run: ConferenceRun, atMs: number, reason: ConferenceEndReason, callSid?: string): void {
+    if (run.status === "completed") return;
+    if (this.liveConferences.get(run.friendlyName) === run) this.liveConferences.delete(run.friendlyName);
+    run.latestMs = Math.max(run.latestMs, atMs);
+    run.status = "completed";
+    run.updated = new Date(atMs);
+    run.reasonEnded = reason;
+    run.callSidEnding = callSid ?? null;
+    this.host.log({ type: "conference-status", conferenceSid: run.sid, name: run.friendlyName, status: "completed", reason });
+    this.emitConferenceEvent(run, "conference-end", atMs, {
+      ReasonConferenceEnded: reason,
+      ...(callSid !== undefined ? { CallSidEndingConference: callSid } : {}),
+    });
+    const why = reason === "conference-ended-via-api" ? "conference_ended_via_api" : "moderator_ended_conference";
+    for (const other of [...run.members.values()]) {
+      run.members.delete(other.leg.sid);
+      this.emitConferenceEvent(run, "participant-leave", atMs, {
+        ...participantParams(other),
+        ReasonParticipantLeft: why,
+        ParticipantCallStatus: "in-progress",
+      });
+      other.release?.({ atMs, reason: "ended" });
+    }
+    this.finishRecording(run, atMs);
+  }
+
+  private finishRecording(run: ConferenceRun, atMs: number): void {
+    const recording = run.recording;
+    if (!recording) return;
+    run.recording = undefined;
+    const seconds = Math.round((atMs - recording.startMs) / 1000);
+    const recordingUrl = this.recordingUrl(recording.sid);
+    this.host.log({ type: "conference-record", conferenceSid: run.sid, recordingUrl, seconds });
+    const callback = run.record?.callback;
+    if (!callback) return;
+    // Docs, recordingStatusCallback parameters. RecordingSource: the docs say
+    // "Conference is returned for Conference recordings". RecordingStartTime
+    // in RFC 2822 like every other 2010-04-01 date: UNCONFIRMED.
+    this.deliverConferenceRequest(run, callback, {
+      AccountSid: this.host.accountSid,
+      ConferenceSid: run.sid,
+      RecordingSid: recording.sid,
+      RecordingUrl: recordingUrl,
+      RecordingStatus: "completed",
+      RecordingDuration: String(seconds),
+      RecordingChannels: "1",
+      RecordingSource: "Conference",
+      RecordingStartTime: rfc2822(new Date(recording.startMs)),
+    });
+  }
+
+  /** A conference status callback, if the room's first participant asked for this event. */
+  private emitConferenceEvent(run: ConferenceRun, event: string, atMs: number, extra: Record<string, string>): void {
+    const callback = run.callback;
+    if (!callback?.events.has(event)) return;
+    const params: Record<string, string> = {
+      ConferenceSid: run.sid,
+      FriendlyName: run.friendlyName,
+      AccountSid: this.host.accountSid,
+      SequenceNumber: String(run.sequence),
+      Timestamp: rfc2822(new Date(atMs)),
+      StatusCallbackEvent: event,
+      ...extra,
+    };
+    run.sequence += 1;
+    this.deliverConferenceRequest(run, callback, params);
+  }
+
+  /** Sends on the room's chain: one request at a time, in the order they were made. */
+  private deliverConferenceRequest(run: ConferenceRun, target: { url: string; method: Method }, params: Record<string, string>): void {
+    this.active += 1;
+    run.outbox = run.outbox
+      .then(async () => {
+        const result = await this.fetchOutside(target.url, target.method, params);
+        // 15003: a warning on a callback; the conference goes on.
+        if (!result.ok) this.conferenceError(run, result.code === 11200 ? 15003 : result.code, result.message);
+      })
+      .catch((error: unknown) => this.conferenceError(run, 20500, `sandbox internal error: ${String(error)}`))
+      .finally(() => {
+        this.active -= 1;
+        this.wakeIdle();
+      });
+  }
+
+  /** A request outside any leg's program: the answer, or why it failed (11205 no connection, 11200 non-2xx). */
+  private async fetchOutside(
+    url: string,
+    method: Method,
+    params: Record<string, string>,
+  ): Promise<{ ok: true; answer: HttpAnswer } | { ok: false; code: number; message: string }> {
+    let answer: HttpAnswer;
+    try {
+      answer = await this.host.request(url, method, params);
+    } catch (error) {
+      return { ok: false, code: 11205, message: `HTTP connection failure: ${url}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (answer.status < 200 || answer.status > 299) return { ok: false, code: 11200, message: `HTTP ${answer.status} from ${method} ${url}` };
+    return { ok: true, answer };
+  }
+
+  /**
+   * AnnounceUrl: fetches the TwiML (signed, with AccountSid and ConferenceSid)
+   * and plays it to everyone in the room when the request was made. The docs
+   * allow <Play>, <Say>, <Pause> and <Redirect> (or an audio file). Nothing in
+   * the sandbox has an audio length, so an announcement takes no time.
+   */
+  private async announce(run: ConferenceRun, target: { url: string; method: Method }): Promise<void> {
+    const listeners = [...run.members.values()].map((member) => member.leg.sid);
+    let next: { url: string; method: Method } | undefined = target;
+    for (let fetches = 0; next !== undefined; fetches++) {
+      if (fetches > MAX_REDIRECTS) return this.conferenceError(run, 11215, `more than ${MAX_REDIRECTS} <Redirect>s in an announcement`);
+      const current: { url: string; method: Method } = next;
+      next = undefined;
+      const result = await this.fetchOutside(current.url, current.method, { AccountSid: this.host.accountSid, ConferenceSid: run.sid });
+      if (!result.ok) return this.conferenceError(run, result.code, result.message);
+      const document = interpretAnswer(result.answer.contentType, result.answer.body, current.url);
+      if (document.kind === "error") return this.conferenceError(run, document.code, `${current.url}: ${document.message}`);
+      for (const verb of document.verbs) {
+        const times = Math.max(1, intOr(verb.attrs.loop, 1));
+        if (verb.name === "Say") {
+          for (const callSid of listeners) for (let i = 0; i < times; i++) this.host.log(sayEvent(callSid, verb));
+        } else if (verb.name === "Play") {
+          const played = verb.text.trim() === "" ? `dtmf:${verb.attrs.digits ?? ""}` : verb.text.trim();
+          for (const callSid of listeners) for (let i = 0; i < times; i++) this.host.log({ type: "play", callSid, url: played });
+        } else if (verb.name === "Pause") {
+          const seconds = Math.max(0, intOr(verb.attrs.length, 1));
+          for (const callSid of listeners) this.host.log({ type: "pause", callSid, seconds });
+        } else if (verb.name === "Redirect") {
+          let url: string;
+          try {
+            url = new URL(verb.text.trim(), current.url).toString();
+          } catch {
+            return this.conferenceError(run, 11100, `Invalid URL in an announcement's <Redirect>: ${verb.text.trim()}`);
+          }
+          next = { url, method: methodOf(verb.attrs.method) };
+          break;
+        } else if (verb.name !== "Hangup") {
+          // <Hangup> only comes from an audio answer (play, then hang up): nothing to hang up here.
+          return this.conferenceError(run, 12100, `<${verb.name}> cannot be used in an announcement`);
+        }
+      }
+    }
+    this.emitConferenceEvent(run, "announcement-end", run.latestMs, { AnnounceUrl: target.url });
+  }
+
+  private conferenceError(run: ConferenceRun, code: number, message: string): void {
+    this.host.log({ type: "conference-error", conferenceSid: run.sid, code, message });
   }
 
   // ------------------------------------------------------------ leg lifecycle
@@ -877,9 +1292,10 @@ export class VoiceEngine {
       leg.waiter.resume({
         by: leg.waiter.callee === leg.sid ? "callee" : "caller",
         atMs: Math.max(this.at(leg), leg.waiter.since),
+        api: true,
       });
     } else {
-      leg.pendingHangup = { atMs: this.at(leg), by: leg.parentCallSid ? "callee" : "caller" };
+      leg.pendingHangup = { atMs: this.at(leg), by: leg.parentCallSid ? "callee" : "caller", api: true };
     }
   }
 
@@ -963,25 +1379,32 @@ export class VoiceEngine {
           resolve(end);
         },
       };
-      for (const leg of legs) leg.waiter = waiter;
-      this.active -= 1;
-      // A hang-up or redirect that came in while the program was busy applies now.
-      for (const leg of legs) {
-        if (leg.pendingHangup) {
-          const { atMs, by } = leg.pendingHangup;
-          leg.pendingHangup = undefined;
-          waiter.resume({ by, atMs: Math.max(atMs, since) });
-          return;
-        }
-        if (leg.pendingRedirect) {
-          const target = leg.pendingRedirect;
-          leg.pendingRedirect = undefined;
-          waiter.resume({ by: "redirect", atMs: since, target });
-          return;
-        }
-      }
-      this.wakeIdle();
+      this.park(legs, waiter);
     });
+  }
+
+  /**
+   * Hangs `waiter` on `legs` and stops counting their program as busy. A
+   * hang-up or redirect that came in while the program was busy applies now.
+   */
+  private park(legs: readonly Leg[], waiter: Waiter): void {
+    for (const leg of legs) leg.waiter = waiter;
+    this.active -= 1;
+    for (const leg of legs) {
+      if (leg.pendingHangup) {
+        const { atMs, by, api } = leg.pendingHangup;
+        leg.pendingHangup = undefined;
+        waiter.resume({ by, atMs: Math.max(atMs, waiter.since), ...(api ? { api } : {}) });
+        return;
+      }
+      if (leg.pendingRedirect) {
+        const target = leg.pendingRedirect;
+        leg.pendingRedirect = undefined;
+        waiter.resume({ by: "redirect", atMs: waiter.since, target });
+        return;
+      }
+    }
+    this.wakeIdle();
   }
 
   private wakeIdle(): void {
@@ -1166,6 +1589,29 @@ export class VoiceEngine {
 }
 
 // ------------------------------------------------------------ pure helpers
+
+function sayEvent(callSid: string, verb: TwimlNode): CallEvent {
+  return {
+    type: "say",
+    callSid,
+    text: verb.text,
+    ...(verb.attrs.voice !== undefined ? { voice: verb.attrs.voice } : {}),
+    ...(verb.attrs.language !== undefined ? { language: verb.attrs.language } : {}),
+  };
+}
+
+/** What every participant event carries (docs, statusCallback parameters); nothing in the sandbox holds or coaches. */
+function participantParams(member: Member): Record<string, string> {
+  return {
+    CallSid: member.leg.sid,
+    Muted: String(member.muted),
+    Hold: "false",
+    Coaching: "false",
+    EndConferenceOnExit: String(member.endOnExit),
+    StartConferenceOnEnter: String(member.startOnEnter),
+    ...(member.label !== undefined ? { ParticipantLabel: member.label } : {}),
+  };
+}
 
 function first(form: Record<string, string | string[]>, key: string): string | undefined {
   const value = form[key];
