@@ -29,6 +29,9 @@ const OPERATIONS: ReadonlyArray<{ path: string; method: "get" | "post"; operatio
   { path: "/2010-04-01/Accounts/{AccountSid}/Calls.json", method: "get", operationId: "ListCall" },
   { path: "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json", method: "get", operationId: "FetchCall" },
   { path: "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json", method: "post", operationId: "UpdateCall" },
+  { path: "/2010-04-01/Accounts/{AccountSid}/Conferences.json", method: "get", operationId: "ListConference" },
+  { path: "/2010-04-01/Accounts/{AccountSid}/Conferences/{Sid}.json", method: "get", operationId: "FetchConference" },
+  { path: "/2010-04-01/Accounts/{AccountSid}/Conferences/{Sid}.json", method: "post", operationId: "UpdateConference" },
   {
     path: "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
     method: "post",

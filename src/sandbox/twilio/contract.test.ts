@@ -49,6 +49,9 @@ describe("Twilio contract subset", () => {
         `ListCall GET /2010-04-01/Accounts/{AccountSid}/Calls.json`,
         `FetchCall GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json`,
         `UpdateCall POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json`,
+        `ListConference GET /2010-04-01/Accounts/{AccountSid}/Conferences.json`,
+        `FetchConference GET /2010-04-01/Accounts/{AccountSid}/Conferences/{Sid}.json`,
+        `UpdateConference POST /2010-04-01/Accounts/{AccountSid}/Conferences/{Sid}.json`,
         `CreateIncomingPhoneNumber POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json`,
         `ListIncomingPhoneNumber GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json`,
         `ListAvailablePhoneNumberLocal GET /2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Local.json`,
@@ -169,6 +172,17 @@ describe("checkTwilioRequest accepts what the SDK sends", () => {
         { AreaCode: "415", SmsEnabled: "true", VoiceEnabled: "true", PageSize: "1" },
       ),
       "ListAvailablePhoneNumberLocal",
+    ],
+    [
+      "ListConference",
+      request("GET", `${base}/Conferences.json`, {}, { FriendlyName: "session-7kq", Status: "in-progress", "DateCreated>": "2024-03-10", PageSize: "50" }),
+      "ListConference",
+    ],
+    ["FetchConference", request("GET", `${base}/Conferences/CF${"c".repeat(32)}.json`), "FetchConference"],
+    [
+      "UpdateConference",
+      request("POST", `${base}/Conferences/CF${"c".repeat(32)}.json`, { Status: "completed", AnnounceUrl: "https://example.com/announce", AnnounceMethod: "GET" }),
+      "UpdateConference",
     ],
     [
       "content type with a charset parameter",
@@ -340,6 +354,19 @@ describe("checkTwilioRequest rejects what Twilio rejects", () => {
       /not declared/,
     ],
     ["body on a GET", request("GET", `${base}/Calls/${CALL}.json`, { Status: "completed" }), "body", /no request body/],
+    [
+      "UpdateConference Status other than completed",
+      request("POST", `${base}/Conferences/CF${"c".repeat(32)}.json`, { Status: "in-progress" }),
+      "body.Status",
+      /not one of/,
+    ],
+    ["FetchConference with a call SID", request("GET", `${base}/Conferences/${CALL}.json`), "path.Sid", /does not match/],
+    [
+      "ListConference Status not in enum",
+      request("GET", `${base}/Conferences.json`, {}, { Status: "ended" }),
+      "query.Status",
+      /not one of/,
+    ],
   ];
 
   it.each(cases)("%s", (_name, req, where, message) => {

@@ -16,6 +16,7 @@ import { supplyAreaOf } from "./number-supply.js";
 import { PageTokenError, pageOf } from "./paging.js";
 import { newSid, rfc2822 } from "./sids.js";
 import type { MessageRecord, OwnedNumber, SandboxState } from "./state.js";
+import { CONFERENCE_FILTERS, ConferenceFilterError, type ConferenceFilters } from "./voice/conferences.js";
 import { TwilioApiError, type VoiceEngine } from "./voice/engine.js";
 
 type Form = Record<string, string | string[]>;
@@ -253,5 +254,23 @@ export async function registerTwilioRest(
       return call ?? twilioError(reply, 404, 20404, "The requested resource was not found");
     });
     api.post(`${base}/Calls/:Sid.json`, async (request) => voice.updateCall((request.params as { Sid: string }).Sid, request.body as Form));
+
+    api.get(`${base}/Conferences.json`, async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      const filters: ConferenceFilters = Object.fromEntries(CONFERENCE_FILTERS.flatMap((name) => (query[name] === undefined ? [] : [[name, query[name]]])));
+      try {
+        return listPage(reply, "conferences", "Conferences.json", voice.listConferences(filters), query, CONFERENCE_FILTERS);
+      } catch (error) {
+        if (error instanceof ConferenceFilterError) return twilioError(reply, 400, 20001, error.message);
+        throw error;
+      }
+    });
+    api.get(`${base}/Conferences/:Sid.json`, async (request, reply) => {
+      const conference = voice.getConference((request.params as { Sid: string }).Sid);
+      return conference ?? twilioError(reply, 404, 20404, "The requested resource was not found");
+    });
+    api.post(`${base}/Conferences/:Sid.json`, async (request) =>
+      voice.updateConference((request.params as { Sid: string }).Sid, request.body as Form),
+    );
   });
 }
