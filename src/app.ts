@@ -24,6 +24,7 @@ import { productRoutes } from "./modules/products/routes.js";
 import { questionRoutes } from "./modules/questions/routes.js";
 import { createQuestionService } from "./modules/questions/service.js";
 import { statusPageRoutes } from "./modules/questions/status.routes.js";
+import { voiceSessionRoutes } from "./modules/sessions/voice.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
@@ -106,6 +107,7 @@ export async function buildApp(deps: Deps) {
   await app.register(async (twilioScope) => {
     await verifyTwilioWebhooks(twilioScope, deps);
     await twilioScope.register(twilioWebhookRoutes, { deps });
+    await twilioScope.register(voiceSessionRoutes, { deps });
   });
 
   await app.register(

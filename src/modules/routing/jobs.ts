@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { defineJob, type JobDefinition } from "../../jobs/define.js";
-import { OFFER_TIMEOUT, ROUTE_QUESTION, routeQuestion, SETTLE_ACCEPTANCE, settleAcceptance, timeOutOffer, type RoutingDeps } from "./offers.js";
+import { OFFER_TIMEOUT, PLACE_OFFER_CALL, ROUTE_QUESTION, routeQuestion, SETTLE_ACCEPTANCE, settleAcceptance, timeOutOffer, type RoutingDeps } from "./offers.js";
+import { placeOfferCall } from "./voice-offers.js";
 
 export type { RoutingDeps } from "./offers.js";
 
@@ -27,6 +28,15 @@ export function routingJobs(deps: RoutingDeps): JobDefinition[] {
         // Early (clocks differ between machines by a little): come back at the deadline.
         if (offer.expiresAt > deps.clock.now()) await context.delayUntil(offer.expiresAt);
         await timeOutOffer(deps, offerId);
+      },
+    }),
+    defineJob({
+      name: PLACE_OFFER_CALL,
+      payload: z.object({ offerId: z.uuid() }),
+      // One attempt: a call is never placed twice (its claim sees to that), and a failure is a missed offer.
+      options: { attempts: 1 },
+      async handle({ offerId }) {
+        await placeOfferCall(deps, offerId);
       },
     }),
     defineJob({

@@ -21,7 +21,7 @@ import { QUEUES } from "../../jobs/define.js";
 import { enqueue } from "../outbox/outbox.js";
 import { setExpertPaused } from "../experts/service.js";
 import { recordQuestionEvent } from "../questions/timeline.js";
-import { START_SESSION } from "../sessions/jobs.js";
+import { START_SESSION } from "../sessions/job-names.js";
 import { queueSms } from "../telephony/sms.js";
 import { findCandidates, findPreviousExpert } from "./candidates.js";
 import { firstName } from "../sessions/copy.js";
@@ -34,6 +34,8 @@ type Tx = Prisma.TransactionClient;
 export const ROUTE_QUESTION = "route-question";
 export const OFFER_TIMEOUT = "offer-timeout";
 export const SETTLE_ACCEPTANCE = "settle-acceptance";
+/** A voice question's offer: ring the expert with a whisper, `{ offerId }`. */
+export const PLACE_OFFER_CALL = "place-offer-call";
 
 /** Still looking for an expert. */
 const SEARCHING = ["received", "routing", "offered"] as const;
@@ -59,7 +61,7 @@ function payOf(pool: { pricingMode: Pay["mode"]; amountMinor: number; currency: 
   return pool ? { mode: pool.pricingMode, amountMinor: pool.amountMinor, currency: pool.currency, platformFeeBps: pool.platformFeeBps } : null;
 }
 
-async function expertLineOf(tx: Tx, shopId: string): Promise<string | null> {
+export async function expertLineOf(tx: Tx, shopId: string): Promise<string | null> {
   return (await tx.phoneNumber.findFirst({ where: { shopId, purpose: "expert_line" }, select: { e164: true } }))?.e164 ?? null;
 }
 
@@ -225,6 +227,12 @@ async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boole
         select: { phone: true },
       });
       await recordQuestionEvent(tx, { questionId, kind: "offered", data: { expertFirstName: firstName(expert.name, "An expert"), round, rank: index + 1 }, dedupeKey: `offered:${offer.id}`, at: now });
+      await enqueue(tx, { queue: QUEUES.routing, name: OFFER_TIMEOUT, payload: { offerId: offer.id }, jobId: `offer-timeout-${offer.id}`, runAt: expiresAt });
+      if (question.preferredMode === "voice") {
+        // A caller who wants to talk: the offer is a phone call, the expert's "press 1" its YES.
+        await enqueue(tx, { queue: QUEUES.routing, name: PLACE_OFFER_CALL, payload: { offerId: offer.id }, jobId: `offer-call-${offer.id}` });
+        continue;
+      }
       await queueSms(tx, {
         shopId: question.shopId,
         from: line,
@@ -242,7 +250,6 @@ async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boole
         purpose: "offer",
         dedupeKey: `offer:${offer.id}`,
       });
-      await enqueue(tx, { queue: QUEUES.routing, name: OFFER_TIMEOUT, payload: { offerId: offer.id }, jobId: `offer-timeout-${offer.id}`, runAt: expiresAt });
     }
     await tx.question.update({ where: { id: questionId }, data: { status: "offered", widenLevel: level, searchStartedAt } });
     return true;
@@ -271,14 +278,14 @@ const ACCEPT_OFFER = `
   ), matched AS (
     UPDATE "Question" q SET "status" = 'matched', "matchedExpertId" = won."expertId", "updatedAt" = $2
     FROM won WHERE q."id" = won."questionId" AND q."status" IN ('routing', 'offered')
-    RETURNING q."id", q."shopId", q."customerPhone"
+    RETURNING q."id", q."shopId", q."customerPhone", q."preferredMode"
   ), expert AS (
     UPDATE "Expert" e SET "offersAccepted" = e."offersAccepted" + 1, "missedOffersInRow" = 0, "updatedAt" = $2
     FROM won WHERE e."id" = won."expertId"
     RETURNING e."id", e."phone", e."name"
   ), session AS (
     INSERT INTO "Session" ("id", "questionId", "offerId", "expertId", "shopId", "customerPhone", "expertPhone", "mode", "status", "createdAt", "updatedAt")
-    SELECT $3::uuid, matched."id", won."id", won."expertId", matched."shopId", matched."customerPhone", expert."phone", 'sms', 'connecting', $2, $2
+    SELECT $3::uuid, matched."id", won."id", won."expertId", matched."shopId", matched."customerPhone", expert."phone", matched."preferredMode", 'connecting', $2, $2
     FROM won JOIN matched ON matched."id" = won."questionId" JOIN expert ON expert."id" = won."expertId"
     RETURNING "id", "questionId"
   ), event AS (
@@ -345,8 +352,11 @@ export async function declineOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, 
 /**
  * The offer's time ran out: close it, count the miss (three in a row pause
  * the expert), and move on. Returns false when the offer was no longer open.
+ * `unanswered`: a voice offer whose call went unanswered (or was hung up
+ * without a choice) is a miss now, before its time is up.
  */
-export async function timeOutOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, offerId: string): Promise<boolean> {
+export async function timeOutOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, offerId: string, options: { unanswered?: boolean } = {}): Promise<boolean> {
+  const unanswered = options.unanswered ?? false;
   const now = deps.clock.now();
   return deps.prisma.$transaction(async (tx) => {
     // A question no longer searching (won a moment ago, or closed) makes the offer lost, not missed:
@@ -354,7 +364,7 @@ export async function timeOutOffer(deps: Pick<RoutingDeps, "prisma" | "clock">, 
     const [offer] = await tx.$queryRaw<{ questionId: string; expertId: string; status: string }[]>`
       UPDATE "Offer" o SET "status" = CASE WHEN q."status" IN ('routing', 'offered') THEN 'expired'::"OfferStatus" ELSE 'lost'::"OfferStatus" END
       FROM "Question" q
-      WHERE o.id = ${offerId}::uuid AND o."status" = 'pending' AND o."expiresAt" <= ${now} AND q.id = o."questionId"
+      WHERE o.id = ${offerId}::uuid AND o."status" = 'pending' AND (o."expiresAt" <= ${now} OR ${unanswered}) AND q.id = o."questionId"
       RETURNING o."questionId", o."expertId", o."status"::text AS status`;
     if (!offer) return false;
     if (offer.status !== "expired") return true;

@@ -53,13 +53,16 @@ export async function endSession(deps: Pick<SessionDeps, "prisma" | "clock" | "l
       SET "status" = 'ended', "endedAt" = ${now}, "endedBy" = ${input.endedBy}, "endReason" = ${input.reason ?? null},
           "durationSeconds" = COALESCE(${input.durationSeconds ?? null}::int,
             CASE WHEN "mode" = 'sms' THEN GREATEST(0, FLOOR(EXTRACT(EPOCH FROM (${now}::timestamptz - COALESCE("startedAt", ${now}::timestamptz)))))::int
-                 ELSE "durationSeconds" END),
+                 -- A voice session is billed by its bridged seconds (Twilio's timestamps), even when DONE or idleness ends it.
+                 ELSE "bridgedSeconds" END),
+          "callLiveSince" = NULL,
           -- The rating is asked for by SMS from the session's number; without one nobody asks.
           "ratingRequestedAt" = CASE WHEN "proxyNumberId" IS NULL THEN NULL ELSE ${now}::timestamptz END,
           "updatedAt" = ${now}
       WHERE "id" = ${input.sessionId}::uuid AND "status" <> 'ended'
         AND (${input.quietSince ?? null}::timestamptz IS NULL
-             OR COALESCE("lastActivityAt", "startedAt", "createdAt") <= ${input.quietSince ?? null}::timestamptz)
+             -- Idleness never cuts a call that is live: its bridge ends the session when it ends.
+             OR (COALESCE("lastActivityAt", "startedAt", "createdAt") <= ${input.quietSince ?? null}::timestamptz AND "callLiveSince" IS NULL))
       -- As the row is now: the session may have started since it was read above.
       RETURNING (SELECT "e164" FROM "PhoneNumber" WHERE "id" = "Session"."proxyNumberId") AS "proxy"`;
     const [row] = rows;

@@ -8,11 +8,13 @@ import type { Deps } from "../../deps.js";
 import { defineJob, type JobDefinition } from "../../jobs/define.js";
 import { checkIdleSession, SESSION_IDLE } from "./idle.js";
 import { startSession } from "./start.js";
+import { voiceJobs } from "./voice-jobs.js";
 
 export type SessionDeps = Pick<Deps, "prisma" | "sql" | "redis" | "twilio" | "config" | "clock" | "logger" | "queuePrefix">;
 
-/** Enqueued (through the outbox) by the acceptance that creates the Session row, job id `start-session-<sessionId>`. */
-export const START_SESSION = "start-session";
+import { START_SESSION } from "./job-names.js";
+
+export { START_SESSION } from "./job-names.js";
 export { SESSION_IDLE, sweepIdleSessions } from "./idle.js";
 /** For other modules (voice ends its sessions on hang-up). */
 export { endSession, type EndSessionInput } from "./end.js";
@@ -44,5 +46,5 @@ export function sessionIdleJob(deps: SessionDeps) {
 }
 
 export function sessionJobs(deps: SessionDeps): JobDefinition[] {
-  return [startSessionJob(deps), sessionIdleJob(deps)];
+  return [startSessionJob(deps), sessionIdleJob(deps), ...voiceJobs(deps)];
 }

@@ -19,6 +19,7 @@ import { endSession } from "./end.js";
 import type { SessionDeps } from "./jobs.js";
 import { COMMENT_WINDOW_MS, recordComment, recordRating, replyToSender } from "./ratings.js";
 import { RATING_WINDOW_MS } from "./start.js";
+import { requestCall } from "./voice-connect.js";
 
 type RelayDeps = Pick<SessionDeps, "prisma" | "sql" | "clock" | "config" | "logger">;
 
@@ -141,6 +142,14 @@ export async function handleProxyText(deps: RelayDeps, inbound: Message): Promis
     if (intent.kind === "end-session") {
       await linkToSession(deps.prisma, inbound, open);
       await endSession(deps, { sessionId: open.id, endedBy: side, reason: "done_keyword" });
+      return;
+    }
+    if (intent.kind === "call") {
+      // CALL from either side: the conversation moves to the phone (voice-connect.ts).
+      await deps.prisma.$transaction(async (tx) => {
+        await linkToSession(tx, inbound, open);
+        await requestCall(tx, { session: open, from: inbound.from, proxy: inbound.to, messageId: inbound.id });
+      });
       return;
     }
     const sender = side === "customer" ? firstName(open.customerName, "Customer") : firstName(open.expertName, "Expert");

@@ -1,6 +1,7 @@
 /**
  * Opening an accepted question's masked conversation: a proxy number for the
- * pair, the two intro texts from it, and the idle timer, all in one
+ * pair, the two intro texts from it (a voice session's customer hears that
+ * the number is about to ring; the calls are voice-bridge.ts's), and the idle timer, all in one
  * transaction with the session turning active. Idempotent: only a
  * `connecting` session starts, so a replayed job (or one whose worker died
  * after the commit) changes nothing and sends nothing.
@@ -10,7 +11,8 @@ import { recordQuestionEvent } from "../questions/timeline.js";
 import { createNumberService } from "../telephony/numbers.js";
 import { allocateProxyNumber, type OpenSession } from "../telephony/proxy-allocation.js";
 import { queueSms } from "../telephony/sms.js";
-import { customerIntroText, expertIntroText, firstName, firstNameOrNull, handoffSummary } from "./copy.js";
+import { customerIntroText, expertIntroText, expertIntroduction, firstName, firstNameOrNull, handoffSummary } from "./copy.js";
+import { voiceTextCopy } from "./voice-copy.js";
 import { DEFAULT_IDLE_SECONDS } from "./end.js";
 import { enqueueIdleTimer } from "./idle.js";
 import type { SessionDeps } from "./jobs.js";
@@ -81,10 +83,6 @@ async function tryStart(deps: SessionDeps, sessionId: string): Promise<StartOutc
     },
   });
   if (!session || session.status !== "connecting") return "not-connecting";
-  if (session.mode !== "sms") {
-    deps.logger.warn({ sessionId }, "start-session is for SMS sessions; a voice session is not started here");
-    return "not-connecting";
-  }
   const { question } = session;
   const participants = [session.customerPhone, session.expertPhone];
   return prisma.$transaction(async (tx) => {
@@ -130,15 +128,12 @@ async function tryStart(deps: SessionDeps, sessionId: string): Promise<StartOutc
       }),
       dedupeKey: `session-intro-expert:${sessionId}`,
     });
+    const introduction = { shopName: question.shop.name, expertFirstName, expertNoun: question.product?.expertNoun ?? null, productName: question.product?.name ?? null };
     await queueSms(tx, {
       ...common,
       to: session.customerPhone,
-      body: customerIntroText({
-        shopName: question.shop.name,
-        expertFirstName,
-        expertNoun: question.product?.expertNoun ?? null,
-        productName: question.product?.name ?? null,
-      }),
+      // A voice session's number is about to ring: the text says whose call it is.
+      body: session.mode === "voice" ? voiceTextCopy.customerCalling({ shopName: question.shop.name, expertIntroduction: expertIntroduction(introduction) }) : customerIntroText(introduction),
       dedupeKey: `session-intro-customer:${sessionId}`,
     });
     const idleSeconds = question.pool?.sessionIdleSeconds ?? DEFAULT_IDLE_SECONDS;

@@ -30,6 +30,8 @@ export type InboundIntent =
   /** `code` null: a bare NO/PASS/ACCEPT, which names the expert's one open offer (bare YES is "join", read in context). */
   | { kind: "offer-reply"; accept: boolean; code: string | null }
   | { kind: "end-session" }
+  /** CALL in a session: the two are rung and bridged. */
+  | { kind: "call" }
   | { kind: "rating"; score: 1 | 2 | 3 | 4 | 5 }
   | { kind: "text"; body: string };
 
@@ -45,6 +47,7 @@ const SINGLE_WORDS: Record<string, InboundIntent> = {
   HELP: { kind: "help" },
   INFO: { kind: "help" },
   DONE: { kind: "end-session" },
+  CALL: { kind: "call" },
   NO: { kind: "offer-reply", accept: false, code: null },
   N: { kind: "offer-reply", accept: false, code: null },
   PASS: { kind: "offer-reply", accept: false, code: null },

@@ -11,7 +11,9 @@
  */
 import type pg from "pg";
 import type { CallStatus, MessageStatus } from "../../generated/prisma/enums.js";
+import { QUEUES } from "../../jobs/define.js";
 import { uuidv7 } from "../../lib/ids.js";
+import { CALL_ENDED } from "./calls.js";
 
 type Sql = Pick<pg.Pool, "query">;
 
@@ -149,6 +151,13 @@ const RECORD_CALL_STATUS = `
         "durationSeconds" = COALESCE($7::int, c."durationSeconds"),
         "updatedAt" = now()
     WHERE c."status" = ANY($8::"CallStatus"[])
+  ), reaction AS (
+    -- A call's end may move a voice flow on (an unanswered offer, a customer who did not pick up):
+    -- the job is written with the status, so a crash after this commit loses nothing.
+    INSERT INTO "OutboxEvent" ("id", "topic", "payload", "jobId")
+    SELECT $12, '${QUEUES.sessions}/${CALL_ENDED}', jsonb_build_object('callSid', $2::text), 'call-ended-' || $2::text
+    FROM receipt WHERE $6::boolean
+    ON CONFLICT ("jobId") DO NOTHING
   )
   SELECT EXISTS (SELECT 1 FROM receipt) AS fresh`;
 
@@ -173,6 +182,7 @@ export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Prom
       uuidv7(),
       update.from,
       update.to,
+      uuidv7(),
     ],
   });
   return { fresh: rows[0]?.fresh ?? false };

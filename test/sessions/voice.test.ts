@@ -1,0 +1,245 @@
+/**
+ * Voice sessions through the sandbox's voice engine, in virtual time: the
+ * expert is rung first with a whisper and presses 1, the customer is rung
+ * and bridged through a conference, both see platform numbers, and the
+ * billable seconds are exactly the bridged time, from Twilio's timestamps.
+ */
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QUEUES } from "../../src/jobs/define.js";
+import { CALL_BACK_AFTER_MS } from "../../src/modules/sessions/voice-bridge.js";
+import { nextPhone } from "../helpers/factories.js";
+import { expertLine, makeReadyExpert } from "../helpers/routing.js";
+import type { PhoneBehavior } from "../../src/sandbox/twilio/voice/engine.js";
+import { useTelephonyContext, type TelephonyContext } from "../helpers/telephony.js";
+import { acceptQuestion, makeSessionWorld, proxyOf, textsFrom, type SessionWorld } from "./session-world.js";
+
+const ctx = useTelephonyContext();
+let sessionsQueue: Queue;
+let routingQueue: Queue;
+
+beforeAll(() => {
+  sessionsQueue = new Queue(QUEUES.sessions, { connection: ctx().deps.redis, prefix: ctx().deps.queuePrefix });
+  routingQueue = new Queue(QUEUES.routing, { connection: ctx().deps.redis, prefix: ctx().deps.queuePrefix });
+});
+afterAll(async () => {
+  await sessionsQueue.close();
+  await routingQueue.close();
+});
+
+/** What a phone's calls said to it, in order. */
+function heardBy(context: TelephonyContext, phone: string): string[] {
+  const legs = new Set(context.sandbox.voice.listCalls().filter((call) => call.to === phone || call.from === phone).map((call) => call.sid));
+  return context.sandbox.state.events.filter((event) => event.kind === "call-say" && legs.has(String(event.detail.callSid))).map((event) => String(event.detail.text));
+}
+
+function callsTo(context: TelephonyContext, phone: string) {
+  return context.sandbox.voice.listCalls().filter((call) => call.to === phone);
+}
+
+/** Runs the delayed jobs of the sessions queue now (a call back two minutes later), then settles. */
+async function runDelayedNow(context: TelephonyContext): Promise<void> {
+  await context.settle();
+  await sessionsQueue.promoteJobs();
+  await context.settle();
+}
+
+async function askByVoice(context: TelephonyContext, world: SessionWorld, customerPhone: string) {
+  const response = await context.app.inject({
+    method: "POST",
+    url: "/v1/questions",
+    headers: world.shop.headers,
+    payload: { productId: world.product.id, text: "Should I add hot acid water at mash-out?", customer: { phone: customerPhone, name: "Sam Taylor" }, preferredMode: "voice" },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  await context.settle();
+  return response.json<{ id: string }>().id;
+}
+
+describe("a voice question", () => {
+  it("rings the expert first, bridges the customer after 1, and bills exactly the bridged seconds", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context, { shopName: "Brew Barn" });
+    const line = await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+
+    const questionId = await askByVoice(context, world, customer);
+
+    // The offer is the call: no "Reply YES" text went to the expert.
+    expect(textsFrom(context, expert.phone, line).filter((text) => text.includes("YES"))).toEqual([]);
+    expect(heardBy(context, expert.phone)).toContain("Question about Grainfather G30 from Sam. Press 1 to take the call, 2 to pass.");
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    expect(session).toMatchObject({ mode: "voice", status: "active", expertId: expert.id });
+    const proxy = await proxyOf(context, session.id);
+
+    // Caller ID: the platform's numbers on both legs, never the other person's.
+    const [offerCall] = callsTo(context, expert.phone);
+    const [customerCall] = callsTo(context, customer);
+    expect(offerCall).toMatchObject({ from: line, status: "in-progress" });
+    expect(customerCall).toMatchObject({ from: proxy, status: "in-progress" });
+    expect(heardBy(context, customer)[0]).toBe("Hi Sam, this is the Brew Barn expert line. Connecting you with Dan, a fellow Grainfather brewer, about your question.");
+    const bridge = await deps.prisma.voiceBridge.findFirstOrThrow({ where: { sessionId: session.id } });
+    expect(bridge.bridgedAt).toEqual(expect.any(Date));
+    expect(bridge.bridgedAt).toEqual(bridge.customerJoinedAt);
+
+    await sandbox.voice.hangup(customerCall!.sid, { afterSeconds: 95 });
+    await context.settle();
+
+    const ended = await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } });
+    expect(ended).toMatchObject({ status: "ended", endedBy: "customer", endReason: "hangup", durationSeconds: 95, bridgedSeconds: 95, callLiveSince: null });
+    expect(await deps.prisma.voiceBridge.findUniqueOrThrow({ where: { id: bridge.id } })).toMatchObject({ billableSeconds: 95, endedBy: "customer" });
+    // Both legs are down: the expert's ended with the conference.
+    expect(sandbox.voice.getCall(offerCall!.sid)?.status).toBe("completed");
+    expect(textsFrom(context, customer, proxy).at(-1)).toMatch(/Reply 1-5/);
+
+    await context.text(customer, proxy, "5");
+    expect(await deps.prisma.rating.findUnique({ where: { sessionId: session.id } })).toMatchObject({ score: 5 });
+    expect(sandbox.state.contractViolations).toEqual([]);
+  });
+
+  it("an expert who presses 2 is skipped, and the next expert takes it", async () => {
+    const { questionId, offers, later } = await firstPassesThenSecondTakes(ctx(), { answer: "answer", inputs: [{ digits: "2" }] });
+    expect(offers.map((offer) => offer.status)).toEqual(["declined", "accepted"]);
+    expect(heardBy(ctx(), offers[0]!.phone)).toContain("No problem, we will ask someone else. Goodbye.");
+    const session = await ctx().deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    expect(session).toMatchObject({ expertId: later.id, status: "active", mode: "voice" });
+  });
+
+  it("an expert who does not answer is skipped like a missed offer", async () => {
+    const { offers } = await firstPassesThenSecondTakes(ctx(), { answer: "no-answer", ringSeconds: 600 });
+    expect(offers.map((offer) => offer.status)).toEqual(["expired", "accepted"]);
+    expect(await ctx().deps.prisma.expert.findUniqueOrThrow({ where: { id: offers[0]!.expertId } })).toMatchObject({ offersTimedOut: 1, missedOffersInRow: 1 });
+  });
+
+  it("an expert who is busy is skipped too", async () => {
+    const { offers } = await firstPassesThenSecondTakes(ctx(), { answer: "busy" });
+    expect(offers.map((offer) => offer.status)).toEqual(["expired", "accepted"]);
+  });
+});
+
+/**
+ * Dan, alone in the pool, gets the voice offer and behaves as `dan` does;
+ * then Ann joins the pool, the search's retry finds her, and she presses 1.
+ */
+async function firstPassesThenSecondTakes(context: TelephonyContext, dan: PhoneBehavior) {
+  const { app, deps, sandbox } = context;
+  const world = await makeSessionWorld(context);
+  await expertLine(deps, world.shop.id);
+  const customer = nextPhone();
+  sandbox.state.phone(customer).voice = { answer: "answer" };
+  sandbox.state.phone(world.experts[0]!.phone).voice = dan;
+  const questionId = await askByVoice(context, world, customer);
+  expect(callsTo(context, world.experts[0]!.phone)).toHaveLength(1);
+  expect(await deps.prisma.session.findUnique({ where: { questionId } })).toBeNull();
+
+  const later = await makeReadyExpert(app, deps, world.shop, { name: "Ann Malt" });
+  const added = await app.inject({ method: "POST", url: `/v1/pools/${world.pool.id}/members`, headers: world.shop.headers, payload: { expertId: later.id } });
+  expect(added.statusCode).toBe(201);
+  sandbox.state.phone(later.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+  await context.settle();
+  await routingQueue.promoteJobs();
+  await context.settle();
+  const offers = await deps.prisma.offer.findMany({ where: { questionId }, orderBy: { createdAt: "asc" }, include: { expert: { select: { phone: true } } } });
+  return { questionId, later, offers: offers.map((offer) => ({ ...offer, phone: offer.expert.phone })) };
+}
+
+describe("a voice session's customer", () => {
+  it("who does not answer is called back once after two minutes, then bridged", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }, { digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "no-answer", ringSeconds: 600 };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    expect(callsTo(context, customer).map((call) => call.status)).toEqual(["no-answer"]);
+    expect(heardBy(context, expert.phone)).toContain("Sam did not pick up. We will call again in two minutes and ring you when they answer. Goodbye.");
+    const callback = await deps.prisma.voiceBridge.findUniqueOrThrow({ where: { name: `vb-${session.id}-callback` } });
+    const ring = await sessionsQueue.getJob(`ring-${callback.id}-customer`);
+    expect(ring?.delay).toBeGreaterThan(CALL_BACK_AFTER_MS - 10_000);
+
+    // Two minutes later the customer picks up, and the expert is rung into the call with a whisper.
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+    await runDelayedNow(context);
+    expect(callsTo(context, customer).map((call) => call.status).sort()).toEqual(["in-progress", "no-answer"]);
+    expect(heardBy(context, expert.phone)).toContain("Sam would like to talk now, about Grainfather G30. Press 1 to take the call, 2 to keep texting.");
+    expect(await deps.prisma.voiceBridge.findUniqueOrThrow({ where: { id: callback.id } })).toMatchObject({ bridgedAt: expect.any(Date), endedAt: null });
+    expect((await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).customerCallAttempts).toBe(2);
+  });
+
+  it("who misses the call back too is texted, and the session stays open", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "busy" };
+    const questionId = await askByVoice(context, world, customer);
+    await runDelayedNow(context);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    const proxy = await proxyOf(context, session.id);
+    expect(callsTo(context, customer).map((call) => call.status)).toEqual(["busy", "busy"]);
+    expect(textsFrom(context, customer, proxy).at(-1)).toMatch(/we tried to call you twice\. Dan can still help/);
+    expect(textsFrom(context, expert.phone, proxy).at(-1)).toMatch(/Sam did not pick up twice/);
+    expect(session.status).toBe("active");
+    // The conversation goes on by text.
+    await context.text(customer, proxy, "Sorry, I was driving. Still there?");
+    expect(textsFrom(context, expert.phone, proxy).at(-1)).toBe("Sam: Sorry, I was driving. Still there?");
+  });
+});
+
+describe("an SMS session", () => {
+  it("upgrades to a bridged call when either side texts CALL", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const accepted = await acceptQuestion(context, world);
+    await context.settle();
+    const proxy = await proxyOf(context, accepted.sessionId);
+    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(accepted.customerPhone).voice = { answer: "answer" };
+
+    await context.text(accepted.customerPhone, proxy, "call");
+    expect(textsFrom(context, accepted.customerPhone, proxy).at(-1)).toBe("Calling you both now.");
+    const [expertCall] = callsTo(context, accepted.expertPhone);
+    const [customerCall] = callsTo(context, accepted.customerPhone);
+    // Both legs come from the session's number: neither sees the other's.
+    expect(expertCall).toMatchObject({ from: proxy, status: "in-progress" });
+    expect(customerCall).toMatchObject({ from: proxy, status: "in-progress" });
+    expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: accepted.sessionId } })).toMatchObject({ mode: "voice", callLiveSince: expect.any(Date) });
+
+    // The expert hangs up first, 42 virtual seconds into the call.
+    await sandbox.voice.hangup(expertCall!.sid, { afterSeconds: 42 });
+    await context.settle();
+    expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: accepted.sessionId } })).toMatchObject({
+      status: "ended",
+      endedBy: "expert",
+      durationSeconds: 42,
+    });
+  });
+
+  it("connects a participant who calls the session's number to the other side", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const accepted = await acceptQuestion(context, world);
+    await context.settle();
+    const proxy = await proxyOf(context, accepted.sessionId);
+    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    const inbound = sandbox.voice.placeInboundCall(accepted.customerPhone, proxy);
+    await context.settle();
+    const [expertCall] = callsTo(context, accepted.expertPhone);
+    expect(expertCall).toMatchObject({ from: proxy, status: "in-progress" });
+    const bridge = await deps.prisma.voiceBridge.findUniqueOrThrow({ where: { name: `vb-${accepted.sessionId}-in-${inbound.sid}` } });
+    expect(bridge.bridgedAt).toEqual(expect.any(Date));
+  });
+});
