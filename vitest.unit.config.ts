@@ -21,6 +21,7 @@ export const PURE_MODULE_TESTS = [
   "src/lib/tokens.test.ts",
   "src/modules/experts/expert-state.test.ts",
   "src/modules/questions/product-match.test.ts",
+  "src/modules/questions/ivr-script.test.ts",
   "src/modules/questions/sms-guards.test.ts",
   "src/modules/questions/status-page.test.ts",
   "src/modules/questions/status-view.test.ts",

@@ -25,6 +25,7 @@ import { questionRoutes } from "./modules/questions/routes.js";
 import { createQuestionService } from "./modules/questions/service.js";
 import { statusPageRoutes } from "./modules/questions/status.routes.js";
 import { voiceSessionRoutes } from "./modules/sessions/voice.routes.js";
+import { voiceIntakeRoutes } from "./modules/questions/voice.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
@@ -108,6 +109,7 @@ export async function buildApp(deps: Deps) {
     await verifyTwilioWebhooks(twilioScope, deps);
     await twilioScope.register(twilioWebhookRoutes, { deps });
     await twilioScope.register(voiceSessionRoutes, { deps });
+    await twilioScope.register(voiceIntakeRoutes, { deps });
   });
 
   await app.register(

@@ -1,6 +1,6 @@
 /**
  * The expert line as customers and experts meet it: calls run the app's
- * TwiML in the sandbox's voice engine, texts from strangers get a pointer,
+ * TwiML in the sandbox's voice engine, texts from strangers are questions,
  * and opt-out words Twilio does not handle are confirmed by us, once.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,47 +12,53 @@ import { useTelephonyContext } from "../helpers/telephony.js";
 const ctx = useTelephonyContext();
 let line: string;
 let shopHeaders: { authorization: string };
+const ann = nextPhone();
 
 beforeAll(async () => {
   const { app, deps, settle } = ctx();
   const shop = await app.inject({ method: "POST", url: "/v1/admin/shops", headers: adminHeaders, payload: { name: "Malt House" } });
   shopHeaders = { authorization: `Bearer ${shop.json().apiKey.key}` };
-  await app.inject({ method: "POST", url: "/v1/experts", headers: shopHeaders, payload: { phone: nextPhone(), name: "Ann", timeZone: "UTC" } });
+  await app.inject({ method: "POST", url: "/v1/experts", headers: shopHeaders, payload: { phone: ann, name: "Ann", timeZone: "UTC" } });
   await settle();
   line = (await deps.prisma.phoneNumber.findFirstOrThrow({ where: { shopId: shop.json().shop.id } })).e164;
 });
 
 describe("calling the expert line", () => {
-  it("greets, takes a keypress, texts the caller, and records the finished call", async () => {
+  // The IVR itself has its own tests (test/questions/voice-intake.test.ts); here, the line end to end.
+  it("greets, takes the question by speech, texts the caller the status link, and records the finished call", async () => {
     const { sandbox, settle, inbox, deps } = ctx();
     const caller = nextPhone();
-    sandbox.state.phone(caller).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(caller).voice = { answer: "answer", inputs: [{ speech: "Can I mash in a cooler?" }] };
     const call = sandbox.voice.placeInboundCall(caller, line);
     await settle();
 
     const said = sandbox.state.events.filter((event) => event.kind === "call-say" && event.detail.callSid === call.sid).map((event) => event.detail.text);
+    // No products: nothing to choose, straight to the question. No pool: no minutes promised.
     expect(said).toEqual([
-      "Thanks for calling the Malt House expert line. Press 1 and we will text you, so you can type your question.",
-      "We have sent you a text message. Goodbye.",
+      "Thanks for calling the Malt House expert line.",
+      "Please ask your question in a few sentences.",
+      "Thanks. An expert will call you back as soon as one is free; we'll text you updates. Goodbye.",
     ]);
-    expect(inbox(caller)).toEqual([expect.stringMatching(/^Hi! This is Malt House's expert line/)]);
+    expect(inbox(caller)[0]).toMatch(/^Hi there! Malt House got your question\. .* Follow along: http\S+\/q\/[\w-]{24}$/);
     expect(sandbox.voice.getCall(call.sid)).toMatchObject({ status: "completed" });
+    const question = await deps.prisma.question.findFirstOrThrow({ where: { customerPhone: caller } });
+    expect(question).toMatchObject({ channel: "voice", preferredMode: "voice", body: "Can I mash in a cooler?" });
     expect(await deps.prisma.call.findUniqueOrThrow({ where: { twilioSid: call.sid } })).toMatchObject({
       direction: "inbound",
       from: caller,
       status: "completed",
+      questionId: question.id,
     });
   });
 
-  it("says goodbye without texting when the caller presses nothing", async () => {
+  it("an expert who calls hears where they stand, and nothing is texted", async () => {
     const { sandbox, settle, inbox } = ctx();
-    const caller = nextPhone();
-    sandbox.state.phone(caller).voice = { answer: "answer", inputs: [] };
-    const call = sandbox.voice.placeInboundCall(caller, line);
+    sandbox.state.phone(ann).voice = { answer: "answer", inputs: [] };
+    const call = sandbox.voice.placeInboundCall(ann, line);
     await settle();
     const said = sandbox.state.events.filter((event) => event.kind === "call-say" && event.detail.callSid === call.sid).map((event) => event.detail.text);
-    expect(said.at(-1)).toBe("We did not get a choice. Goodbye.");
-    expect(inbox(caller)).toEqual([]);
+    expect(said).toEqual(["Hi Ann! You haven't joined the Malt House expert line yet. Text YES to this number to join. Goodbye."]);
+    expect(inbox(ann).filter((text) => !text.startsWith("Hi Ann! Malt House invites you"))).toEqual([]);
   });
 });
 

@@ -39,7 +39,16 @@ beforeAll(async () => {
 });
 
 describe("signature verification", () => {
-  const routes = ["/twilio/sms", "/twilio/status/message", "/twilio/voice", "/twilio/voice/menu", "/twilio/status/call"];
+  const routes = [
+    "/twilio/sms",
+    "/twilio/status/message",
+    "/twilio/voice",
+    "/twilio/voice/product",
+    "/twilio/voice/question",
+    "/twilio/voice/recording",
+    "/twilio/voice/connect",
+    "/twilio/status/call",
+  ];
 
   it.each(routes)("%s rejects a missing, forged, wrong-token or stale-URL signature with 403 and no side effect", async (path) => {
     const { app, deps } = ctx();

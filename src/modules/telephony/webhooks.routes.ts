@@ -1,8 +1,10 @@
 /**
- * Twilio's webhooks. Each one verifies X-Twilio-Signature before anything
- * else (403, no side effect, when it fails), records what arrived in one
- * transaction with a dedupe receipt, hands the work to the worker, and
- * answers at once. A replay answers exactly as the first delivery did.
+ * Twilio's webhooks for texts and status callbacks (a call's voice URL and
+ * its IVR are question intake's: questions/voice.routes.ts). Each one
+ * verifies X-Twilio-Signature before anything else (403, no side effect,
+ * when it fails), records what arrived in one transaction with a dedupe
+ * receipt, hands the work to the worker, and answers at once. A replay
+ * answers exactly as the first delivery did.
  */
 import twilio from "twilio";
 import { z } from "zod";
@@ -10,14 +12,12 @@ import type { Deps } from "../../deps.js";
 import type { CallStatus } from "../../generated/prisma/enums.js";
 import type { RoutesPlugin } from "../../http.js";
 import { QUEUES } from "../../jobs/define.js";
-import { copy } from "./copy.js";
 import { HANDLE_INBOUND_SMS } from "./jobs.js";
 import { fromTwilioMessageStatus, statusesBefore } from "./message-status.js";
-import { queueSms } from "./sms.js";
 import { address, callForm, int4, sid, statusWord, text, parseForm, TWIML } from "./twilio-scope.js";
 import { recordCallStatus, recordInboundSms, recordMessageStatus } from "./webhook-writes.js";
 
-type WebhookDeps = Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger">;
+type WebhookDeps = Pick<Deps, "sql" | "clock" | "logger">;
 
 /** The answer to every inbound SMS, built once: the SDK's XML builder is a measurable cost per request. */
 const EMPTY_MESSAGING_RESPONSE = new twilio.twiml.MessagingResponse().toString();
@@ -58,7 +58,7 @@ const smsForm = z.object({ MessageSid: sid, From: address.min(1), To: address.mi
 const messageStatusForm = z.object({ MessageSid: sid, MessageStatus: statusWord.min(1), ErrorCode: int4.optional() }).loose();
 
 export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (app, { deps }) => {
-  const { prisma, sql, config, logger } = deps;
+  const { sql, logger } = deps;
   app.post("/twilio/sms", { schema: { hide: true } }, async (request, reply) => {
     const form = parseForm(smsForm, request, reply);
     if (!form) return reply;
@@ -89,54 +89,6 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     });
     if (fresh && status && updated === 0) logger.debug({ messageSid: form.MessageSid, status }, "stale or unknown message status ignored");
     return reply.code(200).send();
-  });
-
-  app.post("/twilio/voice", { schema: { hide: true } }, async (request, reply) => {
-    const form = parseForm(callForm, request, reply);
-    if (!form) return reply;
-    const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
-    // A status callback for the same call may be creating the row right now: insert or leave it.
-    await prisma.call.createMany({
-      data: [{ twilioSid: form.CallSid, direction: "inbound", from: form.From, to: form.To, status: CALL_STATUS.get(form.CallStatus) ?? "ringing" }],
-      skipDuplicates: true,
-    });
-    const twiml = new twilio.twiml.VoiceResponse();
-    if (!line?.shop) {
-      twiml.say("Sorry, this number is not in service.");
-      twiml.hangup();
-      return reply.type(TWIML).send(twiml.toString());
-    }
-    const menu = twiml.gather({ numDigits: 1, action: `${config.PUBLIC_BASE_URL}/twilio/voice/menu`, method: "POST", timeout: 6 });
-    menu.say(`Thanks for calling the ${line.shop.name} expert line. Press 1 and we will text you, so you can type your question.`);
-    twiml.say("We did not get a choice. Goodbye.");
-    twiml.hangup();
-    return reply.type(TWIML).send(twiml.toString());
-  });
-
-  app.post("/twilio/voice/menu", { schema: { hide: true } }, async (request, reply) => {
-    const form = parseForm(callForm.extend({ Digits: z.string().default("") }), request, reply);
-    if (!form) return reply;
-    const twiml = new twilio.twiml.VoiceResponse();
-    const line = await prisma.phoneNumber.findUnique({ where: { e164: form.To }, include: { shop: true } });
-    if (form.Digits === "1" && line?.shop) {
-      const shop = line.shop;
-      await prisma.$transaction((tx) =>
-        queueSms(tx, {
-          shopId: shop.id,
-          from: form.To,
-          to: form.From,
-          body: copy.customerHint(shop.name),
-          purpose: "voice_follow_up",
-          isReply: true,
-          dedupeKey: `voice-menu:${form.CallSid}`,
-        }),
-      );
-      twiml.say("We have sent you a text message. Goodbye.");
-    } else {
-      twiml.say("Goodbye.");
-    }
-    twiml.hangup();
-    return reply.type(TWIML).send(twiml.toString());
   });
 
   app.post("/twilio/status/call", { schema: { hide: true } }, async (request, reply) => {
