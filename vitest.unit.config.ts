@@ -33,6 +33,9 @@ export const PURE_MODULE_TESTS = [
   "src/modules/routing/offer-text.test.ts",
   "src/modules/routing/rank.test.ts",
   "src/modules/sessions/copy.test.ts",
+  "src/modules/webhooks/address-policy.test.ts",
+  "src/modules/webhooks/backoff.test.ts",
+  "src/modules/webhooks/signature.test.ts",
   "src/plugins/route-methods.test.ts",
 ];
 

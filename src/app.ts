@@ -35,6 +35,8 @@ import { phoneNumberRoutes } from "./modules/telephony/numbers.routes.js";
 import { verifyTwilioWebhooks } from "./modules/telephony/twilio-scope.js";
 import { twilioWebhookRoutes } from "./modules/telephony/webhooks.routes.js";
 import { createTagService } from "./modules/tags/service.js";
+import { webhookRoutes } from "./modules/webhooks/routes.js";
+import { createWebhookService } from "./modules/webhooks/service.js";
 import { authHooks } from "./plugins/auth.js";
 import errors, { clientErrorHandler, frameworkErrors } from "./plugins/errors.js";
 import idempotency from "./plugins/idempotency.js";
@@ -99,6 +101,7 @@ export async function buildApp(deps: Deps) {
   const experts = createExpertService(deps);
   const numbers = createNumberService(deps);
   const questions = createQuestionService(deps);
+  const webhooks = createWebhookService(deps);
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
@@ -131,6 +134,7 @@ export async function buildApp(deps: Deps) {
       await shop.register(poolRoutes, { pools });
       await shop.register(expertRoutes, { experts });
       await shop.register(questionRoutes, { questions });
+      await shop.register(webhookRoutes, { webhooks });
     },
     { prefix: "/v1" },
   );

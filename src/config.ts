@@ -78,6 +78,23 @@ const configSchema = z.object({
   JOB_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
   /** How long graceful shutdown waits for in-flight work before giving up. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * Shop webhooks: the key every endpoint's signing secret is derived from
+   * (src/modules/webhooks/secrets.ts), so the database never holds a secret.
+   * Required in production; development and tests use a fixed, public default.
+   * Changing it changes every endpoint's secret.
+   */
+  WEBHOOK_SIGNING_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** How long a shop's endpoint has to answer a delivery, in ms. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
+  /**
+   * Allow endpoints on http:// and on loopback or private addresses. Default:
+   * true except in production, where an endpoint must be https on a public address (SSRF).
+   */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"]).optional(),
+}).refine((config) => config.NODE_ENV !== "production" || config.WEBHOOK_SIGNING_KEY !== undefined, {
+  path: ["WEBHOOK_SIGNING_KEY"],
+  message: "is required when NODE_ENV=production (32 or more random characters)",
 });
 
 export type Config = z.infer<typeof configSchema>;

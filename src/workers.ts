@@ -9,6 +9,7 @@ import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
 import { routingJobs } from "./modules/routing/jobs.js";
 import { sessionJobs } from "./modules/sessions/jobs.js";
 import { telephonyJobs } from "./modules/telephony/jobs.js";
+import { webhookJobs } from "./modules/webhooks/jobs.js";
 
 export interface RunningWorkers {
   /** The workers' own Redis connection; tests drop it to act out a Redis restart. */
@@ -55,6 +56,8 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     startRunner({ ...common, ...locks, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
     startRunner({ ...common, ...locks, queue: QUEUES.routing, definitions: routingJobs(deps), concurrency: 8 }),
     startRunner({ ...common, ...locks, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
+    // Deliveries wait on shops' servers (up to WEBHOOK_TIMEOUT_MS each), not on us: more at once.
+    startRunner({ ...common, ...locks, queue: QUEUES.webhooks, definitions: webhookJobs(deps), concurrency: 16 }),
   ];
 
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");

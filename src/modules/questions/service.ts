@@ -12,6 +12,7 @@ import { closeQuestion, enqueueRouting } from "../routing/offers.js";
 import { customerCopy } from "../routing/offer-text.js";
 import { createNumberService } from "../telephony/numbers.js";
 import { queueSms } from "../telephony/sms.js";
+import { webhookEvents } from "../webhooks/emit.js";
 import { guardQuestionDestination } from "./sms-guards.js";
 import { recordQuestionEvent } from "./timeline.js";
 import type { CreateQuestion } from "./schemas.js";
@@ -90,6 +91,7 @@ export async function openQuestion(tx: Tx, config: Pick<Deps["config"], "PUBLIC_
     },
   });
   await recordQuestionEvent(tx, { questionId: question.id, kind: "received", dedupeKey: `received:${question.id}`, at: now });
+  await webhookEvents.questionCreated(tx, question);
   const url = statusUrl(config.PUBLIC_BASE_URL, token);
   const sms = { shopId: input.shop.id, from: input.line, to: input.customerPhone, questionId: question.id, isReply: input.channel !== "api" };
   if (askFirst) {

@@ -23,6 +23,7 @@ import { setExpertPaused } from "../experts/service.js";
 import { recordQuestionEvent } from "../questions/timeline.js";
 import { START_SESSION } from "../sessions/job-names.js";
 import { queueSms } from "../telephony/sms.js";
+import { webhookEvents } from "../webhooks/emit.js";
 import { findCandidates, findPreviousExpert } from "./candidates.js";
 import { firstName } from "../sessions/copy.js";
 import { customerCopy, offerText, pickOfferCode, roundMinutes, routingCopy, type Pay } from "./offer-text.js";
@@ -395,6 +396,7 @@ export function lostNoticeKey(offerId: string): string {
  */
 export async function settleAcceptance(deps: Pick<RoutingDeps, "prisma" | "clock">, questionId: string): Promise<void> {
   await deps.prisma.$transaction(async (tx) => {
+    await webhookEvents.questionAssigned(tx, questionId);
     const losers = await tx.$queryRaw<{ id: string; phone: string; shopId: string }[]>`
       UPDATE "Offer" o SET "status" = 'lost' FROM "Expert" e
       WHERE o."questionId" = ${questionId}::uuid AND o."status" = 'pending' AND e.id = o."expertId"
@@ -434,6 +436,7 @@ export async function closeQuestionInTx(tx: Tx, input: { questionId: string; out
   );
   if (!closed) return false;
   await recordQuestionEvent(tx, { questionId: closed.id, kind: input.outcome, dedupeKey: `${input.outcome}:${closed.id}`, at: input.now });
+  await webhookEvents.questionClosed(tx, { questionId: closed.id, shopId: closed.shopId, outcome: input.outcome, at: input.now });
   const shop = await tx.shop.findUniqueOrThrow({ where: { id: closed.shopId }, select: { name: true } });
   const line = await expertLineOf(tx, closed.shopId);
   if (line) {

@@ -7,6 +7,7 @@
 import type { Prisma } from "../../generated/prisma/client.js";
 import { recordQuestionEvent } from "../questions/timeline.js";
 import { queueSms } from "../telephony/sms.js";
+import { webhookEvents } from "../webhooks/emit.js";
 import { customerEndText, expertEndText, firstName, firstNameOrNull } from "./copy.js";
 import type { SessionDeps } from "./jobs.js";
 
@@ -91,6 +92,7 @@ async function afterEnd(
     dedupeKey: `session-ended:${session.id}`,
     at: now,
   });
+  await webhookEvents.sessionEnded(tx, session.id, now);
   if (!proxy) return;
   const idleSeconds = session.question.pool?.sessionIdleSeconds ?? DEFAULT_IDLE_SECONDS;
   const customerFirstName = firstNameOrNull(session.question.customerName);

@@ -7,6 +7,7 @@
 import type { Message, Prisma } from "../../generated/prisma/client.js";
 import { recordQuestionEvent } from "../questions/timeline.js";
 import { queueSms } from "../telephony/sms.js";
+import { webhookEvents } from "../webhooks/emit.js";
 import { sessionCopy } from "./copy.js";
 
 type Tx = Prisma.TransactionClient;
@@ -56,6 +57,7 @@ export async function recordRating(
     dedupeKey: `rated:${session.id}`,
     at: now,
   });
+  await webhookEvents.ratingCreated(tx, session.id);
   await replyToSender(tx, { session, inbound, body: sessionCopy.rated(expertFirstName, score) });
   return true;
 }

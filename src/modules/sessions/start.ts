@@ -11,6 +11,7 @@ import { recordQuestionEvent } from "../questions/timeline.js";
 import { createNumberService } from "../telephony/numbers.js";
 import { allocateProxyNumber, type OpenSession } from "../telephony/proxy-allocation.js";
 import { queueSms } from "../telephony/sms.js";
+import { webhookEvents } from "../webhooks/emit.js";
 import { customerIntroText, expertIntroText, expertIntroduction, firstName, firstNameOrNull, handoffSummary } from "./copy.js";
 import { voiceTextCopy } from "./voice-copy.js";
 import { DEFAULT_IDLE_SECONDS } from "./end.js";
@@ -114,6 +115,7 @@ async function tryStart(deps: SessionDeps, sessionId: string): Promise<StartOutc
       dedupeKey: `session-started:${sessionId}`,
       at: now,
     });
+    await webhookEvents.sessionStarted(tx, sessionId, now);
     // Both are answers to what each just did (asked, accepted): sent even in the expert's quiet hours.
     const common = { shopId: session.shopId, from: proxy.e164, questionId: session.questionId, sessionId, purpose: "session_intro", isReply: true };
     await queueSms(tx, {

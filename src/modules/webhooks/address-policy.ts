@@ -1,0 +1,167 @@
+/**
+ * Which webhook URLs and addresses we may POST to (SSRF). When private URLs
+ * are not allowed (production), an endpoint must be https and every address
+ * its host resolves to must be public: not loopback, private, link-local,
+ * shared (CGNAT), multicast, reserved, or a cloud metadata address, in IPv4
+ * or in any IPv6 form that embeds an IPv4 address (mapped, compatible, NAT64,
+ * 6to4). Pure functions: resolving and connecting happen in transport.ts.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+
+interface Range {
+  base: bigint;
+  prefix: number;
+  /** Completes "resolves to 10.0.0.5, ..." */
+  label: string;
+}
+
+function ipv4ToBigInt(address: string): bigint {
+  return address.split(".").reduce((value, part) => (value << 8n) | BigInt(Number(part)), 0n);
+}
+
+/** The 8 groups of an IPv6 address as one 128-bit number; the textual forms :: and a trailing dotted quad included. */
+function ipv6ToBigInt(address: string): bigint {
+  let text = address.split("%")[0] ?? address; // a zone index (fe80::1%eth0) names an interface, not an address
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted?.[1]) {
+    const v4 = ipv4ToBigInt(dotted[1]);
+    text = `${text.slice(0, -dotted[1].length)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+}
+
+function range4(cidr: string, label: string): Range {
+  const [base = "", prefix = "32"] = cidr.split("/");
+  return { base: ipv4ToBigInt(base), prefix: Number(prefix), label };
+}
+
+function range6(cidr: string, label: string): Range {
+  const [base = "", prefix = "128"] = cidr.split("/");
+  return { base: ipv6ToBigInt(base), prefix: Number(prefix), label };
+}
+
+function inRange(value: bigint, range: Range, width: number): boolean {
+  const shift = BigInt(width - range.prefix);
+  return value >> shift === range.base >> shift;
+}
+
+const PRIVATE = "a private address";
+const RESERVED = "a reserved address";
+const DOCUMENTATION = "a documentation address";
+const METADATA = "a cloud metadata address";
+
+/** First match wins: the narrow metadata addresses come before the ranges that contain them. */
+const IPV4_RANGES: Range[] = [
+  range4("169.254.169.254/32", METADATA),
+  range4("0.0.0.0/8", "an unspecified address (0.0.0.0/8)"),
+  range4("10.0.0.0/8", PRIVATE),
+  range4("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
+  range4("127.0.0.0/8", "a loopback address"),
+  range4("169.254.0.0/16", "a link-local address"),
+  range4("172.16.0.0/12", PRIVATE),
+  range4("192.0.0.0/24", RESERVED),
+  range4("192.0.2.0/24", DOCUMENTATION),
+  range4("192.88.99.0/24", RESERVED),
+  range4("192.168.0.0/16", PRIVATE),
+  range4("198.18.0.0/15", RESERVED),
+  range4("198.51.100.0/24", DOCUMENTATION),
+  range4("203.0.113.0/24", DOCUMENTATION),
+  range4("224.0.0.0/4", "a multicast address"),
+  range4("240.0.0.0/4", RESERVED),
+];
+
+const IPV6_RANGES: Range[] = [
+  range6("fd00:ec2::254/128", METADATA),
+  range6("::/128", "an unspecified address (::)"),
+  range6("::1/128", "a loopback address"),
+  range6("64:ff9b:1::/48", RESERVED),
+  range6("100::/64", RESERVED),
+  range6("2001::/32", "a Teredo tunnel address"),
+  range6("2001:db8::/32", DOCUMENTATION),
+  range6("fc00::/7", "a unique local (private) address"),
+  range6("fe80::/10", "a link-local address"),
+  range6("fec0::/10", "a site-local address"),
+  range6("ff00::/8", "a multicast address"),
+];
+
+/** IPv6 forms that carry an IPv4 address: [range, bits of the IPv4 address from the right]. */
+const EMBEDDING_IPV4: [Range, number][] = [
+  [range6("::ffff:0:0/96", "IPv4-mapped"), 0],
+  [range6("::/96", "IPv4-compatible"), 0],
+  [range6("64:ff9b::/96", "NAT64"), 0],
+  [range6("2002::/16", "6to4"), 80],
+];
+
+function ipv4Refusal(value: bigint): string | null {
+  return IPV4_RANGES.find((range) => inRange(value, range, 32))?.label ?? null;
+}
+
+/**
+ * Why we must not connect to `address` (an IP literal), or null when it is a
+ * public address. Input that is not an IP address is refused too.
+ */
+export function addressRefusal(address: string): string | null {
+  if (isIPv4(address)) return ipv4Refusal(ipv4ToBigInt(address));
+  const bare = address.split("%")[0] ?? address;
+  if (!isIPv6(bare)) return "not an IP address";
+  const value = ipv6ToBigInt(bare);
+  const own = IPV6_RANGES.find((range) => inRange(value, range, 128));
+  if (own) return own.label;
+  for (const [range, shift] of EMBEDDING_IPV4) {
+    if (inRange(value, range, 128)) return ipv4Refusal((value >> BigInt(shift)) & 0xffffffffn);
+  }
+  return null;
+}
+
+/** A URL's hostname as an address or a name: IPv6 literals lose their brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+export function isIpLiteral(host: string): boolean {
+  return isIPv4(host) || isIPv6(host);
+}
+
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * What is wrong with `raw` as an endpoint URL before any name is resolved,
+ * or null. With private URLs not allowed: https only, and an IP literal (or
+ * localhost) must be public. Names are checked once resolved (addressesRefusal).
+ */
+export function urlRefusal(raw: string, { allowPrivate }: { allowPrivate: boolean }): string | null {
+  if (raw.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "must be an absolute URL such as https://shop.example/webhooks";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https:// URL";
+  // Credentials in the URL would sit in our database in plain text: the signature is how a receiver knows it is us.
+  if (url.username !== "" || url.password !== "") return "must not contain a user name or password; verify the Expertline-Signature header instead";
+  if (url.hash !== "") return "must not contain a #fragment";
+  if (allowPrivate) return null;
+  if (url.protocol !== "https:") return "must be an https:// URL";
+  const host = hostOf(url);
+  if (host === "localhost" || host.endsWith(".localhost")) return `must not point to ${host}: a loopback address`;
+  if (isIpLiteral(host)) {
+    const refusal = addressRefusal(host);
+    if (refusal) return `must not point to ${host}: ${refusal}`;
+  }
+  return null;
+}
+
+/** Why a host that resolved to `addresses` must not be called, or null when every address is public. */
+export function addressesRefusal(host: string, addresses: readonly string[]): string | null {
+  if (addresses.length === 0) return `${host} does not resolve to any address`;
+  for (const address of addresses) {
+    const refusal = addressRefusal(address);
+    if (refusal) return address === host ? `${host} is ${refusal}` : `${host} resolves to ${address}, ${refusal}`;
+  }
+  return null;
+}

@@ -1,0 +1,156 @@
+/**
+ * One webhook POST, safe against SSRF: the host is resolved once, every
+ * address it resolves to is checked, and the connection goes to the checked
+ * address (pinned through `lookup`), so a DNS answer that changes between
+ * the check and the connection cannot slip a private address in. TLS still
+ * verifies the certificate against the host name. Redirects are not
+ * followed; the response body is read up to a short excerpt, no further.
+ */
+import { lookup } from "node:dns/promises";
+import http from "node:http";
+import https from "node:https";
+import type { LookupFunction } from "node:net";
+import { performance } from "node:perf_hooks";
+import { addressesRefusal, hostOf, isIpLiteral, urlRefusal } from "./address-policy.js";
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Name -> addresses. The system resolver by default; tests give their own to act out a DNS change. */
+export type ResolveHost = (host: string) => Promise<ResolvedAddress[]>;
+
+export const systemResolver: ResolveHost = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+
+/** Only this much of a response body is kept (the delivery log's excerpt). */
+export const RESPONSE_EXCERPT_BYTES = 2048;
+
+export interface PostOutcome {
+  /** A 2xx answer. */
+  ok: boolean;
+  responseCode: number | null;
+  responseExcerpt: string | null;
+  /** Why it failed; null on success. */
+  error: string | null;
+  /** From the start of the attempt (resolving included) to its end, refusals included. */
+  durationMs: number;
+  /** False when the attempt was refused before any connection was tried (SSRF, bad URL, unresolvable). */
+  connectionTried: boolean;
+}
+
+export interface PostInput {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  allowPrivate: boolean;
+  resolve: ResolveHost;
+}
+
+class Refused extends Error {}
+class TimedOut extends Error {}
+
+/** Resolves and checks the host; the address to connect to, or a Refused error. */
+async function pickAddress(url: URL, allowPrivate: boolean, resolve: ResolveHost): Promise<ResolvedAddress> {
+  const host = hostOf(url);
+  if (isIpLiteral(host)) {
+    const refusal = allowPrivate ? null : addressesRefusal(host, [host]);
+    if (refusal) throw new Refused(`refused: ${refusal}`);
+    return { address: host, family: host.includes(":") ? 6 : 4 };
+  }
+  let addresses: ResolvedAddress[];
+  try {
+    addresses = await resolve(host);
+  } catch (error) {
+    throw new Refused(`could not resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const refusal = allowPrivate ? (addresses.length === 0 ? `${host} does not resolve to any address` : null) : addressesRefusal(host, addresses.map((entry) => entry.address));
+  if (refusal) throw new Refused(`refused: ${refusal}`);
+  const [first] = addresses;
+  if (!first) throw new Refused(`refused: ${host} does not resolve to any address`);
+  return first;
+}
+
+/** PostgreSQL text cannot hold NUL; a receiver's body may. */
+function excerptOf(chunks: Buffer[]): string {
+  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString("utf8").replaceAll("\u0000", "\uFFFD");
+}
+
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = (error as Error).message || String(error);
+  const text = code && !message.includes(code) ? `${code}: ${message}` : message;
+  return text.slice(0, 500);
+}
+
+function send(url: URL, pinned: ResolvedAddress, input: PostInput, signal: AbortSignal): Promise<{ status: number; excerpt: string }> {
+  const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [pinned]);
+    else callback(null, pinned.address, pinned.family);
+  };
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(
+      {
+        protocol: url.protocol,
+        hostname: hostOf(url),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: "POST",
+        headers: { ...input.headers, "content-length": String(Buffer.byteLength(input.body)) },
+        lookup: pinnedLookup,
+        // A fresh connection per attempt: a pooled socket would skip the check above.
+        agent: false,
+        signal,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const finish = () => resolve({ status: response.statusCode ?? 0, excerpt: excerptOf(chunks) });
+        response.on("data", (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= RESPONSE_EXCERPT_BYTES) {
+            // Enough: the rest of a large body is not read, nor waited for.
+            finish();
+            response.destroy();
+          }
+        });
+        response.on("end", finish);
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(input.body);
+  });
+}
+
+export async function postWebhook(input: PostInput): Promise<PostOutcome> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const shapeRefusal = urlRefusal(input.url, { allowPrivate: input.allowPrivate });
+  if (shapeRefusal) return { ok: false, responseCode: null, responseExcerpt: null, error: `refused: the URL ${shapeRefusal}`, durationMs: elapsed(), connectionTried: false };
+  const url = new URL(input.url);
+  const controller = new AbortController();
+  // One deadline for all of it: resolving, connecting, TLS, the answer.
+  const timer = setTimeout(() => controller.abort(new TimedOut(`no answer within ${input.timeoutMs} ms`)), input.timeoutMs);
+  let connectionTried = false;
+  try {
+    const address = await Promise.race([
+      pickAddress(url, input.allowPrivate, input.resolve),
+      new Promise<never>((_resolve, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true })),
+    ]);
+    connectionTried = true;
+    const { status, excerpt } = await send(url, address, input, controller.signal);
+    const ok = status >= 200 && status < 300;
+    const error = ok ? null : status >= 300 && status < 400 ? `answered ${status}: redirects are not followed` : `answered ${status}`;
+    return { ok, responseCode: status, responseExcerpt: excerpt, error, durationMs: elapsed(), connectionTried };
+  } catch (error) {
+    const reason = controller.signal.aborted && controller.signal.reason instanceof TimedOut ? controller.signal.reason : error;
+    return { ok: false, responseCode: null, responseExcerpt: null, error: describeError(reason), durationMs: elapsed(), connectionTried };
+  } finally {
+    clearTimeout(timer);
+  }
+}
