@@ -60,6 +60,7 @@ try {
       productIds: [kettle.id, kit.id],
       pricing: { mode: "per_session", amountMinor: 1500, currency: "USD", platformFeeBps: 2000 },
       offerPolicy: { mode: "sequential", timeoutSeconds: 120, fanout: 1 },
+      callCapMinutes: 60,
     });
     // Maya takes the walkthrough's questions on a simulated phone. Joining by SMS and
     // vetting have their own walkthrough; here she starts active and approved.

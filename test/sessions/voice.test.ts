@@ -243,3 +243,86 @@ describe("an SMS session", () => {
     expect(bridge.bridgedAt).toEqual(expect.any(Date));
   });
 });
+
+describe("recording and the call-time cap", () => {
+  it("records only when the shop turned it on, after both sides heard the notice", async () => {
+    const context = ctx();
+    const { app, deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const turnedOn = await app.inject({ method: "PATCH", url: "/v1/shop", headers: world.shop.headers, payload: { recordCalls: true } });
+    expect(turnedOn.statusCode, turnedOn.body).toBe(200);
+    expect(turnedOn.json()).toMatchObject({ recordCalls: true });
+    await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    const [customerCall] = callsTo(context, customer);
+    const [expertCall] = callsTo(context, expert.phone);
+
+    // Each side heard the notice before it entered the conference; recording began when the customer, the second, joined.
+    for (const leg of [expertCall!, customerCall!]) {
+      const events = sandbox.state.events.filter((event) => event.detail.callSid === leg.sid);
+      const notice = events.findIndex((event) => event.kind === "call-say" && event.detail.text === "This call will be recorded. If that is not OK with you, please hang up now.");
+      const joined = events.findIndex((event) => event.kind === "call-conference" && event.detail.action === "join");
+      expect(notice).toBeGreaterThanOrEqual(0);
+      expect(joined).toBeGreaterThan(notice);
+    }
+    await sandbox.voice.hangup(customerCall!.sid, { afterSeconds: 30 });
+    await context.settle();
+    const bridge = await deps.prisma.voiceBridge.findFirstOrThrow({ where: { sessionId: session.id } });
+    expect(bridge).toMatchObject({ billableSeconds: 30, recordingUrl: expect.stringMatching(/\/Recordings\/RE[0-9a-f]{32}$/) });
+    const recorded = sandbox.state.events.filter((event) => event.kind === "call-conference-record");
+    expect(recorded.at(-1)?.detail).toMatchObject({ seconds: 30 });
+  });
+
+  it("does not record by default, and nobody hears a notice", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    await expertLine(deps, world.shop.id);
+    const customer = nextPhone();
+    sandbox.state.phone(world.experts[0]!.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    await sandbox.voice.hangup(callsTo(context, customer)[0]!.sid, { afterSeconds: 10 });
+    await context.settle();
+    expect(heardBy(context, customer).some((text) => text.includes("recorded"))).toBe(false);
+    expect(await deps.prisma.voiceBridge.findFirstOrThrow({ where: { sessionId: session.id } })).toMatchObject({ billableSeconds: 10, recordingUrl: null });
+  });
+
+  it("warns both sides a minute before the pool's cap, then ends the call at the cap", async () => {
+    const context = ctx();
+    const { app, deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const capped = await app.inject({ method: "PATCH", url: `/v1/pools/${world.pool.id}`, headers: world.shop.headers, payload: { callCapMinutes: 2 } });
+    expect(capped.statusCode, capped.body).toBe(200);
+    expect(capped.json()).toMatchObject({ callCapMinutes: 2 });
+    await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    const bridge = await deps.prisma.voiceBridge.findFirstOrThrow({ where: { sessionId: session.id } });
+    const warn = await sessionsQueue.getJob(`call-cap-warn-${bridge.id}`);
+    const end = await sessionsQueue.getJob(`call-cap-end-${bridge.id}`);
+    // Scheduled from Twilio's bridge time: the warning at 60 s, the end at 120 s.
+    expect(warn?.timestamp !== undefined && end?.timestamp !== undefined).toBe(true);
+    expect((end!.timestamp + end!.delay) - (warn!.timestamp + warn!.delay)).toBe(60_000);
+
+    await warn!.promote();
+    await context.settle();
+    expect(heardBy(context, customer)).toContain("One minute left on this call.");
+    expect(heardBy(context, expert.phone)).toContain("One minute left on this call.");
+
+    // Nobody hangs up: Twilio's time limit ends the call at the cap exactly.
+    await sandbox.voice.hangup(callsTo(context, customer)[0]!.sid, { afterSeconds: 3600 });
+    await context.settle();
+    expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).toMatchObject({ status: "ended", durationSeconds: 120 });
+  });
+});

@@ -51,6 +51,7 @@ export const poolSchema = z
       timeoutSeconds: z.number().int(),
       fanout: z.number().int(),
     }),
+    callCapMinutes: z.number().int().describe("Longest talk time of a session's calls: a warning a minute before, then the call ends"),
     memberCount: z.number().int(),
     createdAt: z.date(),
     updatedAt: z.date(),
@@ -66,6 +67,7 @@ const poolFields = {
     .transform((ids) => [...new Set(ids)]),
   pricing: pricingSchema,
   offerPolicy: offerPolicySchema,
+  callCapMinutes: z.number().int("must be a whole number of minutes").min(2).max(240).describe("Longest talk time of a session's calls, in minutes (default 60)"),
 };
 
 export const createPoolBody = z.object({
@@ -73,6 +75,7 @@ export const createPoolBody = z.object({
   tags: poolFields.tags.default([]),
   productIds: poolFields.productIds.default([]),
   offerPolicy: poolFields.offerPolicy.default({ mode: "sequential", timeoutSeconds: 120, fanout: 1 }),
+  callCapMinutes: poolFields.callCapMinutes.default(60),
 });
 
 export const updatePoolBody = z

@@ -31,6 +31,7 @@ function toPoolView(pool: PoolRow) {
       platformFeeBps: pool.platformFeeBps,
     },
     offerPolicy: { mode: pool.offerMode, timeoutSeconds: pool.offerTimeoutSeconds, fanout: pool.offerFanout },
+    callCapMinutes: Math.round(pool.callCapSeconds / 60),
     memberCount: pool._count.members,
     createdAt: pool.createdAt,
     updatedAt: pool.updatedAt,
@@ -96,6 +97,7 @@ export function createPoolService({ prisma }: Pick<Deps, "prisma">) {
               tags: input.tags,
               ...pricingColumns(input.pricing, await shopCurrency(tx, shopId)),
               ...offerPolicyColumns(input.offerPolicy),
+              callCapSeconds: input.callCapMinutes * 60,
               products: { create: input.productIds.map((productId) => ({ productId })) },
             },
             include: withRelations,
@@ -136,6 +138,7 @@ export function createPoolService({ prisma }: Pick<Deps, "prisma">) {
               ...(input.tags !== undefined ? { tags: input.tags } : {}),
               ...(input.pricing ? pricingColumns(input.pricing, await shopCurrency(tx, shopId)) : {}),
               ...(input.offerPolicy ? offerPolicyColumns(input.offerPolicy) : {}),
+              ...(input.callCapMinutes !== undefined ? { callCapSeconds: input.callCapMinutes * 60 } : {}),
               ...(input.productIds
                 ? {
                     products: {

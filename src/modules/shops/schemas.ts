@@ -18,6 +18,7 @@ export const shopSchema = z
       .int()
       .describe("New customer phone numbers the shop may take per UTC day (SMS pumping guard); the platform admin raises it"),
     frameAncestors: z.array(z.string()).describe("Origins allowed to embed the question status page in a frame"),
+    recordCalls: z.boolean().describe("Bridged calls are recorded; both sides hear a consent notice first (off by default)"),
     createdAt: z.date(),
   })
   .meta({ id: "Shop" });
@@ -90,7 +91,11 @@ export const frameAncestorsSchema = z
  * silently ignored it.
  */
 export const updateShopBody = z
-  .strictObject({ name: text({ min: 1, max: 120 }), frameAncestors: frameAncestorsSchema })
+  .strictObject({
+    name: text({ min: 1, max: 120 }),
+    frameAncestors: frameAncestorsSchema,
+    recordCalls: z.boolean().describe("Record bridged calls; both sides hear a consent notice before the bridge, and recording starts after it"),
+  })
   .partial()
   .refine((body) => Object.keys(body).length > 0, { message: "send at least one field to change" });
 
