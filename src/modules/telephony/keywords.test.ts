@@ -51,6 +51,8 @@ const cases: [string, InboundIntent][] = [
   ["decline", { kind: "offer-reply", accept: false, code: null }],
   ["accept", { kind: "offer-reply", accept: true, code: null }],
   ["DONE", { kind: "end-session" }],
+  ["call", { kind: "call" }],
+  ["Call!", { kind: "call" }],
   ["done!", { kind: "end-session" }],
   ["5", { kind: "rating", score: 5 }],
   [" 1 ", { kind: "rating", score: 1 }],
