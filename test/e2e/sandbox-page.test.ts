@@ -186,6 +186,71 @@ describe("GET /sandbox, the simulated phones page", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("queues what a phone says and presses, calls a number from it, and lists what each side heard", async () => {
+    const { sandbox, fakeRoutes, fakeRequests, settle } = ctx();
+    // A stand-in app behind a platform number: asks a spoken question, then for a key.
+    fakeRoutes.set("/page-test/voice", '<Response><Gather input="speech dtmf" action="/page-test/heard"><Say>What would you like to ask?</Say></Gather><Say>We did not hear you.</Say></Response>');
+    fakeRoutes.set("/page-test/heard", '<Response><Say>Got it.</Say><Gather numDigits="1" action="/page-test/key"><Say>Press 1 to send it to an expert.</Say></Gather></Response>');
+    fakeRoutes.set("/page-test/key", "<Response><Say>Sent. Goodbye.</Say><Hangup/></Response>");
+    fakeRoutes.set("/page-test/status", "<Response/>");
+    const [line] = sandbox.state.availableNumbers(1);
+    const app = "http://127.0.0.1:9/page-test";
+    sandbox.state.own(line!, { sms: `${app}/sms`, voice: `${app}/voice`, callStatus: `${app}/status` }, newSid("PN"));
+    const caller = nextPhone();
+    const question = "Should I add hot acid water at mash-out?";
+
+    await page.goto(`${ctx().deps.config.TWILIO_API_BASE_URL}/sandbox`, { timeout: WAIT_MS });
+    // A new phone, added from the form, gets its card.
+    await page.getByPlaceholder("from, e.g. +14155550123").fill(caller);
+    await page.getByRole("button", { name: "Add phone" }).click();
+    const card = phoneCard(caller);
+    await card.waitFor();
+    expect(await card.locator(".inputs").textContent()).toBe("nothing (each prompt times out)");
+
+    // What the caller will say at the first prompt and press at the second.
+    await card.getByPlaceholder("keys (1) or words to say").fill(question);
+    await card.getByRole("button", { name: "Say it" }).click();
+    await card.locator(".chip", { hasText: question }).waitFor();
+    await card.getByPlaceholder("keys (1) or words to say").fill("1");
+    await card.getByRole("button", { name: "Press keys" }).click();
+    await card.locator(".chip", { hasText: "presses 1" }).waitFor();
+    expect(await card.locator(".chip").allTextContents()).toEqual([`says \u201c${question}\u201d`, "presses 1"]);
+    expect(sandbox.state.phones.get(caller)?.voice).toEqual({ answer: "answer", inputs: [{ speech: question }, { digits: "1" }] });
+    // Keys are keys: a letter is refused, and said so.
+    await card.getByPlaceholder("keys (1) or words to say").fill("1a");
+    await card.getByRole("button", { name: "Press keys" }).click();
+    await page.locator("#error", { hasText: "keys are 0-9, * and #" }).waitFor();
+    expect(await card.getByPlaceholder("keys (1) or words to say").inputValue()).toBe("1a");
+
+    // The call, from the card, to the number chosen in the list.
+    await page.locator("#to").selectOption(line!);
+    await card.getByRole("button", { name: "Call the selected number" }).click();
+    const call = page.locator("#calls .call", { hasText: `${caller} \u2192 ${line}` });
+    await call.locator(".status", { hasText: "completed" }).waitFor();
+    await settle();
+    expect(await call.locator(".heard li").allTextContents()).toEqual([
+      "heard \u201cWhat would you like to ask?\u201d",
+      `gave ${question}`,
+      "heard \u201cGot it.\u201d",
+      "heard \u201cPress 1 to send it to an expert.\u201d",
+      "gave 1",
+      "heard \u201cSent. Goodbye.\u201d",
+    ]);
+    // The app side got the words as SpeechResult, then the key as Digits.
+    const heard = fakeRequests.find((request) => request.path === "/page-test/heard");
+    expect(heard?.params).toMatchObject({ SpeechResult: question, Confidence: expect.stringMatching(/^0\.\d+$/), From: caller, To: line });
+    expect(fakeRequests.find((request) => request.path === "/page-test/key")?.params).toMatchObject({ Digits: "1" });
+    expect(await call.locator("button.hangup").count()).toBe(0);
+
+    // How the phone answers is one choice on its card; clearing leaves it with nothing to give.
+    await card.locator("select.answer").selectOption("busy");
+    await card.getByRole("button", { name: "Clear" }).click();
+    await card.locator(".inputs", { hasText: "nothing" }).waitFor();
+    expect(sandbox.state.phones.get(caller)?.voice).toEqual({ answer: "busy", inputs: [] });
+    expect(await card.locator("select.answer").inputValue()).toBe("busy");
+    expect(pageErrors).toEqual([]);
+  });
+
   it("says when the sandbox is unreachable, keeps retrying, and clears the notice once it answers", async () => {
     await page.goto(`${ctx().deps.config.TWILIO_API_BASE_URL}/sandbox`, { timeout: WAIT_MS });
     const notice = page.getByRole("alert").filter({ hasText: "sandbox unreachable, retrying" });

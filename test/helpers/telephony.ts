@@ -26,6 +26,8 @@ export interface TelephonyContext extends TestContext {
   inbox: (phone: string) => string[];
   /** Webhook answers by path that stand in for app routes a test needs (e.g. TwiML another module will own). */
   fakeRoutes: Map<string, string>;
+  /** Every request the sandbox sent to a fake route, oldest first (what the "app" was told). */
+  fakeRequests: { path: string; method: "GET" | "POST"; params: Record<string, string> }[];
 }
 
 export interface TelephonyContextOptions {
@@ -47,6 +49,7 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
     const base = testConfig();
     let deliver: WebhookSender = () => Promise.reject(new Error("app not started"));
     const fakeRoutes = new Map<string, string>();
+    const fakeRequests: TelephonyContext["fakeRequests"] = [];
     const sandbox = await createTwilioSandbox({
       accountSid: base.TWILIO_ACCOUNT_SID,
       authToken: base.TWILIO_AUTH_TOKEN,
@@ -58,7 +61,10 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
     deliver = async ({ url: target, method, params, headers }) => {
       const { pathname, search } = new URL(target);
       const fake = fakeRoutes.get(pathname);
-      if (fake !== undefined) return { status: 200, contentType: "text/xml", body: fake };
+      if (fake !== undefined) {
+        fakeRequests.push({ path: pathname, method, params: method === "GET" ? Object.fromEntries(new URL(target).searchParams) : params });
+        return { status: 200, contentType: "text/xml", body: fake };
+      }
       const response = await inner.app.inject({
         method,
         url: `${pathname}${search}`,
@@ -97,6 +103,7 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
       sandboxUrl: url,
       settle,
       fakeRoutes,
+      fakeRequests,
       async text(from, to, body) {
         await sandbox.messaging.receive(from, to, body);
         await settle();
