@@ -1,6 +1,7 @@
 /**
  * Reaching the other side during a session: calling the session's number
- * (or pressing 1 on the expert line's status menu), or texting CALL. A
+ * or pressing 1 on the expert line's status menu (question intake redirects
+ * both here), or texting CALL. A
  * caller is put into a new bridge at once and the other side is rung into
  * it; a CALL text rings the expert first, as every voice session does.
  * Either way the session becomes a voice session: its call ending ends it.
@@ -35,21 +36,6 @@ export async function connectCaller(deps: Pick<SessionDeps, "prisma" | "config">
   const bridge = await openBridge(deps.prisma, session.id, `in-${input.callSid}`);
   // Joining alone rings the other side (voice-bridge.ts, on the participant-join callback).
   return joinTwiml(deps, bridge.id, party, input.callSid);
-}
-
-/** A call to a session number: the caller's open session on it, if any. */
-export async function connectByProxyNumber(deps: Pick<SessionDeps, "prisma" | "config">, input: { to: string; from: string; callSid: string }): Promise<string> {
-  const session = await deps.prisma.session.findFirst({
-    where: {
-      status: { in: [...OPEN] },
-      proxyNumber: { e164: input.to },
-      OR: [{ customerPhone: input.from }, { expertPhone: input.from }],
-    },
-    orderBy: { createdAt: "desc" },
-    select: { id: true },
-  });
-  if (!session) return hangUpWith(voiceCopy.notAvailable);
-  return connectCaller(deps, { sessionId: session.id, callSid: input.callSid, from: input.from });
 }
 
 /**
