@@ -41,8 +41,10 @@ export const updateEndpointBody = z
   .partial()
   .refine((body) => Object.keys(body).length > 0, { message: "send at least one field to change" });
 
-export const rotateSecretBody = z
-  .object({
+/** The body is optional: a POST without one (Fastify reads it as null) takes the default grace period. */
+export const rotateSecretBody = z.preprocess(
+  (body) => body ?? {},
+  z.object({
     expiresInSeconds: z
       .number()
       .int("must be whole seconds")
@@ -50,8 +52,8 @@ export const rotateSecretBody = z
       .max(MAX_ROTATION_GRACE_SECONDS)
       .default(DEFAULT_ROTATION_GRACE_SECONDS)
       .describe("How long the current secret keeps signing beside the new one (0: it stops now). Default one day"),
-  })
-  .default({ expiresInSeconds: DEFAULT_ROTATION_GRACE_SECONDS });
+  }),
+);
 
 export const endpointSchema = z
   .object({

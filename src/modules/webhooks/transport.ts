@@ -1,15 +1,14 @@
 /**
  * One webhook POST, safe against SSRF: the host is resolved once, every
  * address it resolves to is checked, and the connection goes to the checked
- * address (pinned through `lookup`), so a DNS answer that changes between
- * the check and the connection cannot slip a private address in. TLS still
- * verifies the certificate against the host name. Redirects are not
+ * address itself (an IP, never the name), so a DNS answer that changes
+ * between the check and the connection cannot slip a private address in.
+ * The Host header, TLS's SNI and its certificate check still use the name. Redirects are not
  * followed; the response body is read up to a short excerpt, no further.
  */
 import { lookup } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
-import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { addressesRefusal, hostOf, isIpLiteral, urlRefusal } from "./address-policy.js";
 
@@ -86,21 +85,20 @@ function describeError(error: unknown): string {
 }
 
 function send(url: URL, pinned: ResolvedAddress, input: PostInput, signal: AbortSignal): Promise<{ status: number; excerpt: string }> {
-  const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
-    if (options.all) callback(null, [pinned]);
-    else callback(null, pinned.address, pinned.family);
-  };
+  const host = hostOf(url);
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
       {
         protocol: url.protocol,
-        hostname: hostOf(url),
+        // The checked address itself: nothing resolves the name again between the check and the connection.
+        host: pinned.address,
         port: url.port || undefined,
+        // ...while the request still names the host: the Host header, and TLS's SNI and certificate check.
+        ...(isIpLiteral(host) ? {} : { servername: host }),
         path: `${url.pathname}${url.search}`,
         method: "POST",
-        headers: { ...input.headers, "content-length": String(Buffer.byteLength(input.body)) },
-        lookup: pinnedLookup,
+        headers: { ...input.headers, host: url.host, "content-length": String(Buffer.byteLength(input.body)) },
         // A fresh connection per attempt: a pooled socket would skip the check above.
         agent: false,
         signal,
