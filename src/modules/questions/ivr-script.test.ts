@@ -61,6 +61,8 @@ describe("pickSpokenProduct", () => {
     [{ digits: "0" }, null],
     [{ digits: "12" }, null],
     [{ digits: "*" }, null],
+    [{ digits: "x2" }, null],
+    [{ digits: "2x" }, null],
     [{ speech: "The Grainfather G30." }, "g30"],
     [{ speech: "my kettle" }, "kettle"],
     [{ speech: "Counterflow chiller" }, "chiller"],
@@ -69,6 +71,8 @@ describe("pickSpokenProduct", () => {
     [{ speech: "Number three." }, "foundry"],
     [{ speech: "option 1" }, "g30"],
     [{ speech: "four" }, null],
+    [{ speech: "a2" }, null],
+    [{ speech: "2a" }, null],
     [{ speech: "two or three" }, null],
     [{ speech: "g 30" }, "g30"],
     [{ speech: "grain father G 30" }, "g30"],
@@ -78,6 +82,25 @@ describe("pickSpokenProduct", () => {
     [{}, null],
   ])("%j picks %s", (input, expected) => {
     expect(pickSpokenProduct(input, LISTED, ALL)).toBe(expected);
+  });
+
+  it("a name inside a longer name is the longer product, as in texts", () => {
+    const nested = [
+      { id: "plain", name: "Grainfather", aliases: [] },
+      { id: "g30", name: "Grainfather G30", aliases: [] },
+    ];
+    expect(pickSpokenProduct({ speech: "my grainfather g30 leaks" }, nested, nested)).toBe("g30");
+    expect(pickSpokenProduct({ speech: "my grainfather leaks" }, nested, nested)).toBe("plain");
+  });
+
+  it("a name of several words is found spelled apart too", () => {
+    expect(pickSpokenProduct({ speech: "the pro 3 0" }, [], [{ id: "a", name: "Pro 30", aliases: [] }])).toBe("a");
+  });
+
+  it.each(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])("the menu number %s in words", (word) => {
+    const nine = Array.from({ length: 9 }, (_, index) => ({ id: `p${index + 1}`, name: `Model ${String.fromCharCode(65 + index)}`, aliases: [] }));
+    const number = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"].indexOf(word) + 1;
+    expect(pickSpokenProduct({ speech: `number ${word}` }, nine, nine)).toBe(`p${number}`);
   });
 
   it("a key wins over speech in the same request", () => {
@@ -129,6 +152,7 @@ describe("small facts", () => {
   it("speech hints list names and aliases once, without commas of their own", () => {
     expect(productHints([G30, { id: "x", name: "Mash tun, 10 gal", aliases: ["G30"] }])).toBe("Grainfather G30, G30, grainfather, Mash tun 10 gal");
     expect(productHints([])).toBe("");
+    expect(productHints([{ id: "a", name: " ", aliases: ["Kettle"] }])).toBe("Kettle");
     const many = Array.from({ length: 80 }, (_, index) => ({ id: String(index), name: `P${index}`, aliases: [] }));
     expect(productHints(many).split(", ")).toHaveLength(50);
   });
@@ -152,6 +176,29 @@ describe("what the line says", () => {
       "You have a question open with Malt House. Dan accepted and will call you. Pick up when your phone rings.",
     ],
     ["connect", ivrCopy.connectOffer("Dan"), "Press 1 to be connected to Dan."],
+    ["not in service", ivrCopy.notInService, "Sorry, this number is not in service. Goodbye."],
+    ["line closed", ivrCopy.lineClosed("Malt House"), "Sorry, the Malt House expert line is not taking calls right now. Goodbye."],
+    ["withheld", ivrCopy.withheld, "Sorry, we can only take a question from a number we can call back. Please call again without hiding your number. Goodbye."],
+    ["refused number", ivrCopy.refusedNumber("Malt House"), "Sorry, the Malt House expert line cannot take questions from this number. Goodbye."],
+    [
+      "refused for now",
+      ivrCopy.refusedBusy("Malt House"),
+      "Sorry, the Malt House expert line cannot take more questions from this number right now. Please try again later. Goodbye.",
+    ],
+    ["greeting", ivrCopy.greeting("Malt House"), "Thanks for calling the Malt House expert line."],
+    ["unclear", ivrCopy.productUnclear, "Sorry, I didn't get that."],
+    ["skipped", ivrCopy.productSkipped, "No problem, we'll find the right expert for you."],
+    ["record instead", ivrCopy.recordInstead, "Sorry, I didn't catch that. Please leave your question after the beep, then press the pound key or hang up."],
+    ["no recording", ivrCopy.noRecording, "We didn't get a message, so nothing was sent. Call again any time. Goodbye."],
+    ["session over", ivrCopy.sessionOver, "That conversation has ended. Goodbye."],
+    ["added", ivrCopy.addedToOpenQuestion, "Thanks, we've added that to the question you already have open with us. Goodbye."],
+    ["goodbye", ivrCopy.goodbye, "Goodbye."],
+    ["a name with 'the' inside", ivrCopy.askQuestion("Breathe easy kit"), "Please ask your question about the Breathe easy kit in a few sentences."],
+    [
+      "expert, available without offers",
+      ivrCopy.expertStatus({ name: "Dan", shopName: "Malt House", status: "active", paused: false, openOffers: 0 }),
+      "Hi Dan! You're available: questions come to you by text. Text OFF to pause. Goodbye.",
+    ],
     [
       "expert, available with offers",
       ivrCopy.expertStatus({ name: "Dan Brewer", shopName: "Malt House", status: "active", paused: false, openOffers: 2 }),
@@ -256,15 +303,16 @@ describe("TwiML", () => {
     expect(shape(verbs(without))).toEqual(["Say", "Say", "Hangup"]);
   });
 
-  it.each<IvrStep>([
-    { kind: "hang-up", text: "Goodbye." },
-    { kind: "session", sessionId: "s-9" },
-    { kind: "open-question", shopName: "S", headline: "H", next: "N", connectTo: null },
-    { kind: "ask-product", attempt: 1, preface: [], listed: LISTED, all: ALL },
-    { kind: "ask-question", preface: [], product: null },
-    { kind: "record", productId: PRODUCT_ID },
-  ])("renderStep($kind) is a document the engine accepts, every URL absolute", (step) => {
+  it.each<[IvrStep, string]>([
+    [{ kind: "hang-up", text: "Goodbye." }, sayAndHangUp("Goodbye.")],
+    [{ kind: "session", sessionId: "s-9" }, redirectTo(`${BASE}/twilio/voice/sessions/s-9/connect`)],
+    [{ kind: "open-question", shopName: "S", headline: "H", next: "N", connectTo: "Dan" }, openQuestionTwiml({ urls, shopName: "S", headline: "H", next: "N", connectTo: "Dan" })],
+    [{ kind: "ask-product", attempt: 2, preface: ["Hi."], listed: LISTED, all: ALL }, productMenuTwiml({ urls, attempt: 2, preface: ["Hi."], listed: LISTED, all: ALL })],
+    [{ kind: "ask-question", preface: ["Hi."], product: null }, questionTwiml({ urls, preface: ["Hi."], product: null })],
+    [{ kind: "record", productId: PRODUCT_ID }, recordTwiml({ urls, productId: PRODUCT_ID })],
+  ])("renderStep(%j) is its builder's document, which the engine accepts, every URL absolute", (step, expected) => {
     const xml = renderStep(step, urls);
+    expect(xml).toBe(expected);
     const nodes = verbs(xml);
     expect(nodes.length).toBeGreaterThan(0);
     const targets = [...xml.matchAll(/(?:action="|<Redirect[^>]*>)([^"<]+)/g)].map((match) => match[1]);
