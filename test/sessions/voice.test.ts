@@ -69,6 +69,7 @@ describe("a voice question", () => {
 
     const questionId = await askByVoice(context, world, customer);
 
+    expect(textsFrom(context, customer, line)[0]).toMatch(/^Hi Sam! Brew Barn got your question about Grainfather G30\. We're finding an expert to call you back/);
     // The offer is the call: no "Reply YES" text went to the expert.
     expect(textsFrom(context, expert.phone, line).filter((text) => text.includes("YES"))).toEqual([]);
     expect(heardBy(context, expert.phone)).toContain("Question about Grainfather G30 from Sam. Press 1 to take the call, 2 to pass.");

@@ -107,7 +107,13 @@ export async function openQuestion(tx: Tx, config: Pick<Deps["config"], "PUBLIC_
   }
   await queueSms(tx, {
     ...sms,
-    body: customerCopy.received({ name: input.customerName, shopName: input.shop.name, productName: input.product?.name ?? null, statusUrl: url }),
+    body: customerCopy.received({
+      name: input.customerName,
+      shopName: input.shop.name,
+      productName: input.product?.name ?? null,
+      statusUrl: url,
+      callBack: input.preferredMode === "voice",
+    }),
     purpose: "question_received",
     dedupeKey: `question-received:${question.id}`,
   });

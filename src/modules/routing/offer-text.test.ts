@@ -121,6 +121,9 @@ describe("small words", () => {
     expect(customerCopy.received({ name: "Sam Smith", shopName: "Brew Barn", productName: null, statusUrl: "https://x/q/t" })).toBe(
       "Hi Sam! Brew Barn got your question. We're finding an expert and will text you here. Follow along: https://x/q/t",
     );
+    expect(customerCopy.received({ name: "Sam Smith", shopName: "Brew Barn", productName: "G30", statusUrl: "https://x/q/t", callBack: true })).toBe(
+      "Hi Sam! Brew Barn got your question about G30. We're finding an expert to call you back, and will text you updates here. Follow along: https://x/q/t",
+    );
   });
   it("lists product choices by number", () => {
     expect(customerCopy.askProduct({ shopName: "Brew Barn", products: ["G30", "G40"], statusUrl: "https://x/q/t" })).toBe(

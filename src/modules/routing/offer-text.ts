@@ -81,9 +81,11 @@ export function roundMinutes(seconds: number): number {
 }
 
 export const customerCopy = {
-  received: (input: { name: string | null; shopName: string; productName: string | null; statusUrl: string }) =>
+  /** `callBack`: the customer asked to talk (a call-in, or preferredMode voice): the expert will ring them. */
+  received: (input: { name: string | null; shopName: string; productName: string | null; statusUrl: string; callBack?: boolean }) =>
     `Hi ${firstName(input.name, "there")}! ${input.shopName} got your question${input.productName ? ` about ${input.productName}` : ""}. ` +
-    `We're finding an expert and will text you here. Follow along: ${input.statusUrl}`,
+    (input.callBack ? "We're finding an expert to call you back, and will text you updates here." : "We're finding an expert and will text you here.") +
+    ` Follow along: ${input.statusUrl}`,
   askProduct: (input: { shopName: string; products: string[]; statusUrl: string }) =>
     `Hi! ${input.shopName} got your question. Which product is it about? ` +
     input.products.map((name, index) => `${index + 1} ${name}`).join(", ") +

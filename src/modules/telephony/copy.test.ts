@@ -66,7 +66,6 @@ describe("SMS copy", () => {
     ["hint for an invited expert", () => copy.hint("invited"), "Reply YES to join, HELP for help, STOP to opt out."],
     ["hint for an active expert", () => copy.hint("active"), "Reply ON or OFF to set availability, STATUS to check in, HELP for help."],
     ["hint for a suspended expert", () => copy.hint("suspended"), "Reply ON or OFF to set availability, STATUS to check in, HELP for help."],
-    ["customerHint", () => copy.customerHint(SHOP), "Hi! This is Brew Barn's expert line. Text your question to this number and we'll find an expert to answer you. Reply HELP for help."],
   ])("%s says exactly what it should", (_name, text, expected) => {
     // `text` is a function so that a broken copy fails this test, not the loading of the file.
     expect(text()).toBe(expected);
@@ -86,7 +85,6 @@ describe("SMS copy", () => {
       copy.doneWhere,
       copy.hint("invited"),
       copy.hint("active"),
-      copy.customerHint(LONG_SHOP),
       statusText({ status: "active", paused: false, openOffers: 12, openSessions: 3, earnedThisWeek: "$1,234.56" }),
     ];
     for (const text of replies) {

@@ -32,8 +32,6 @@ export const copy = {
     status === "invited"
       ? "Reply YES to join, HELP for help, STOP to opt out."
       : "Reply ON or OFF to set availability, STATUS to check in, HELP for help.",
-  customerHint: (shopName: string) =>
-    `Hi! This is ${shopName}'s expert line. Text your question to this number and we'll find an expert to answer you. Reply HELP for help.`,
 };
 
 export function statusText(input: {
