@@ -134,6 +134,7 @@ describe("urlRefusal", () => {
       expect(urlRefusal(`https://shop.example/${"a".repeat(MAX_URL_LENGTH)}`, options)).toBe(`must be at most ${MAX_URL_LENGTH} characters`);
       expect(urlRefusal("https://user:pass@shop.example/", options)).toMatch(/^must not contain a user name or password/);
       expect(urlRefusal("https://user@shop.example/", options)).toMatch(/^must not contain a user name or password/);
+      expect(urlRefusal("https://:secret@shop.example/", options)).toMatch(/^must not contain a user name or password/);
       expect(urlRefusal("https://shop.example/hooks#x", options)).toBe("must not contain a #fragment");
     }
     expect(urlRefusal(`https://s.example/${"a".repeat(MAX_URL_LENGTH - "https://s.example/".length)}`, strict)).toBeNull();

@@ -8,18 +8,25 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 
-interface Range {
+interface Cidr {
   base: bigint;
   prefix: number;
+}
+
+interface Range extends Cidr {
   /** Completes "resolves to 10.0.0.5, ..." */
   label: string;
 }
 
+/** Callers validate first (isIPv4); a malformed part reads as 0 rather than throwing. */
 function ipv4ToBigInt(address: string): bigint {
-  return address.split(".").reduce((value, part) => (value << 8n) | BigInt(Number(part)), 0n);
+  return address.split(".").reduce((value, part) => (value << 8n) | BigInt(Number(part) || 0), 0n);
 }
 
-/** The 8 groups of an IPv6 address as one 128-bit number; the textual forms :: and a trailing dotted quad included. */
+/**
+ * The 8 groups of an IPv6 address as one 128-bit number; the textual forms ::
+ * and a trailing dotted quad included. Callers validate first (isIPv6).
+ */
 function ipv6ToBigInt(address: string): bigint {
   let text = address.split("%")[0] ?? address; // a zone index (fe80::1%eth0) names an interface, not an address
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
@@ -31,7 +38,7 @@ function ipv6ToBigInt(address: string): bigint {
   const headGroups = head === "" ? [] : head.split(":");
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
   const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
-  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16) || 0), 0n);
 }
 
 function range4(cidr: string, label: string): Range {
@@ -39,12 +46,16 @@ function range4(cidr: string, label: string): Range {
   return { base: ipv4ToBigInt(base), prefix: Number(prefix), label };
 }
 
-function range6(cidr: string, label: string): Range {
+function cidr6(cidr: string): Cidr {
   const [base = "", prefix = "128"] = cidr.split("/");
-  return { base: ipv6ToBigInt(base), prefix: Number(prefix), label };
+  return { base: ipv6ToBigInt(base), prefix: Number(prefix) };
 }
 
-function inRange(value: bigint, range: Range, width: number): boolean {
+function range6(cidr: string, label: string): Range {
+  return { ...cidr6(cidr), label };
+}
+
+function inRange(value: bigint, range: Cidr, width: number): boolean {
   const shift = BigInt(width - range.prefix);
   return value >> shift === range.base >> shift;
 }
@@ -88,12 +99,15 @@ const IPV6_RANGES: Range[] = [
   range6("ff00::/8", "a multicast address"),
 ];
 
-/** IPv6 forms that carry an IPv4 address: [range, bits of the IPv4 address from the right]. */
-const EMBEDDING_IPV4: [Range, number][] = [
-  [range6("::ffff:0:0/96", "IPv4-mapped"), 0],
-  [range6("::/96", "IPv4-compatible"), 0],
-  [range6("64:ff9b::/96", "NAT64"), 0],
-  [range6("2002::/16", "6to4"), 80],
+/**
+ * IPv6 forms that carry an IPv4 address, judged by that address: IPv4-mapped,
+ * IPv4-compatible, NAT64, and 6to4. [range, how far right of the IPv4 address's last bit the range ends].
+ */
+const EMBEDDING_IPV4: [Cidr, number][] = [
+  [cidr6("::ffff:0:0/96"), 0],
+  [cidr6("::/96"), 0],
+  [cidr6("64:ff9b::/96"), 0],
+  [cidr6("2002::/16"), 80],
 ];
 
 function ipv4Refusal(value: bigint): string | null {

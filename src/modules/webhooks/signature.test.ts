@@ -51,10 +51,10 @@ describe("signatureHeader", () => {
 describe("signingSecrets", () => {
   const now = new Date("2026-12-01T12:00:00.000Z");
   const endpoint = { id: ENDPOINT, secretSalt: "new", previousSecretSalt: "old", previousSecretExpiresAt: new Date(now.getTime() + 1) };
-  const current = deriveSigningSecret(KEY, ENDPOINT, "new");
-  const previous = deriveSigningSecret(KEY, ENDPOINT, "old");
 
   it("signs with the current secret, and with the previous one until it expires", () => {
+    const current = deriveSigningSecret(KEY, ENDPOINT, "new");
+    const previous = deriveSigningSecret(KEY, ENDPOINT, "old");
     expect(signingSecrets(KEY, endpoint, now)).toEqual([current, previous]);
     expect(signingSecrets(KEY, { ...endpoint, previousSecretExpiresAt: now }, now)).toEqual([current]);
     expect(signingSecrets(KEY, { ...endpoint, previousSecretExpiresAt: null }, now)).toEqual([current]);
