@@ -198,6 +198,54 @@ describe("a voice session's customer", () => {
   });
 });
 
+describe("during a voice session", () => {
+  it("DONE by text hangs up the live call, and the session ends with the call's seconds", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    await expertLine(deps, world.shop.id);
+    const customer = nextPhone();
+    sandbox.state.phone(world.experts[0]!.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    const proxy = await proxyOf(context, session.id);
+    expect(session.callLiveSince).toEqual(expect.any(Date));
+
+    await context.text(customer, proxy, "DONE");
+    const ended = await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } });
+    expect(ended).toMatchObject({ status: "ended", callLiveSince: null });
+    expect(ended.durationSeconds).toBe(ended.bridgedSeconds);
+    expect(callsTo(context, customer).map((call) => call.status)).toEqual(["completed"]);
+    expect(textsFrom(context, customer, proxy).at(-1)).toMatch(/Reply 1-5/);
+  });
+
+  it("a customer who missed the call and calls back is connected, and the scheduled call back rings nobody", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const customer = nextPhone();
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(customer).voice = { answer: "no-answer", ringSeconds: 600 };
+    const questionId = await askByVoice(context, world, customer);
+    const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
+    const proxy = await proxyOf(context, session.id);
+
+    // Sam sees the missed call and rings the number back before the call back is due.
+    const inbound = sandbox.voice.placeInboundCall(customer, proxy);
+    await context.settle();
+    expect(sandbox.voice.getCall(inbound.sid)?.status).toBe("in-progress");
+    expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).toMatchObject({ callLiveSince: expect.any(Date) });
+
+    await runDelayedNow(context);
+    // Only Sam's missed call and his own call: nothing rang him in the middle of the conversation.
+    expect(callsTo(context, customer).map((call) => call.status)).toEqual(["no-answer"]);
+    expect(sandbox.voice.listCalls().filter((call) => call.from === customer)).toHaveLength(1);
+  });
+});
+
 describe("an SMS session", () => {
   it("upgrades to a bridged call when either side texts CALL", async () => {
     const context = ctx();

@@ -394,8 +394,8 @@ export function lostNoticeKey(offerId: string): string {
  * After a win: the other open offers of the question are lost, and their
  * experts hear so now rather than when they reply.
  */
-export async function settleAcceptance(deps: Pick<RoutingDeps, "prisma" | "clock">, questionId: string): Promise<void> {
-  await deps.prisma.$transaction(async (tx) => {
+export async function settleAcceptance(deps: Pick<RoutingDeps, "prisma" | "clock" | "twilio" | "logger">, questionId: string): Promise<void> {
+  const lost = await deps.prisma.$transaction(async (tx) => {
     await webhookEvents.questionAssigned(tx, questionId);
     const losers = await tx.$queryRaw<{ id: string; phone: string; shopId: string }[]>`
       UPDATE "Offer" o SET "status" = 'lost' FROM "Expert" e
@@ -406,7 +406,18 @@ export async function settleAcceptance(deps: Pick<RoutingDeps, "prisma" | "clock
       if (!line) break;
       await queueSms(tx, { shopId: loser.shopId, from: line, to: loser.phone, body: routingCopy.alreadyTaken, purpose: "offer_lost", dedupeKey: lostNoticeKey(loser.id) });
     }
+    return losers.map((loser) => loser.id);
   });
+  // Voice offers still ringing (broadcast rings several experts at once) stop ringing; one already
+  // answered hears "taken" if it presses 1.
+  if (lost.length === 0) return;
+  const ringing = await deps.prisma.call.findMany({ where: { offerId: { in: lost }, status: { in: ["queued", "initiated", "ringing"] }, twilioSid: { not: null } }, select: { twilioSid: true } });
+  for (const call of ringing) {
+    await deps.twilio
+      .calls(call.twilioSid!)
+      .update({ status: "canceled" })
+      .catch((error: unknown) => deps.logger.info({ questionId, err: error }, "could not stop a lost offer's call ringing"));
+  }
 }
 
 /**

@@ -52,7 +52,7 @@ export async function placeOfferCall(deps: RoutingDeps, offerId: string): Promis
 }
 
 /** What the expert hears on picking up: the question in one line, and the keys. */
-export async function offerWhisperTwiml(deps: RoutingDeps, offerId: string): Promise<string> {
+export async function offerWhisperTwiml(deps: RoutingDeps, offerId: string, again = false): Promise<string> {
   const offer = await deps.prisma.offer.findUnique({
     where: { id: offerId },
     select: {
@@ -63,15 +63,17 @@ export async function offerWhisperTwiml(deps: RoutingDeps, offerId: string): Pro
   if (!offer || offer.status !== "pending") return hangUpWith(voiceCopy.taken);
   const urls = voiceUrls(deps.config.PUBLIC_BASE_URL);
   const twiml = new twilio.twiml.VoiceResponse();
-  const gather = twiml.gather({ input: ["dtmf"], numDigits: 1, timeout: 8, action: urls.offerAnswer(offerId), method: "POST" });
+  const gather = twiml.gather({ input: ["dtmf"], numDigits: 1, timeout: 8, action: urls.offerAnswer(offerId, again), method: "POST" });
   gather.say(offerWhisper({ customerName: offer.question.customerName, productName: offer.question.product?.name ?? null, shopName: offer.question.shop.name }));
   // No key pressed: the same action without Digits, which is a miss.
-  twiml.redirect({ method: "POST" }, urls.offerAnswer(offerId));
+  twiml.redirect({ method: "POST" }, urls.offerAnswer(offerId, again));
   return twiml.toString();
 }
 
 /** The expert's key: 1 takes the question and joins the bridge, 2 passes, anything else is a miss. */
-export async function offerAnswerTwiml(deps: RoutingDeps, offerId: string, digits: string, callSid: string): Promise<string> {
+export async function offerAnswerTwiml(deps: RoutingDeps, offerId: string, digits: string, callSid: string, again = false): Promise<string> {
+  // Another key (a pocket press, a slip): the question once more before it counts as a miss.
+  if (digits !== "" && digits !== "1" && digits !== "2" && !again) return offerWhisperTwiml(deps, offerId, true);
   if (digits === "2") {
     await declineOffer(deps, offerId);
     return hangUpWith(voiceCopy.passed);
@@ -93,10 +95,10 @@ export async function offerAnswerTwiml(deps: RoutingDeps, offerId: string, digit
 
 /**
  * An offer's call ended (CALL_ENDED). Still pending: nobody pressed a key,
- * a miss. Accepted but the expert never reached the conference (hung up
- * right after pressing 1): the bridge's miss rules tell the customer.
+ * a miss. Accepted: the caller judges whether the expert reached the
+ * conference (they may have hung up right after pressing 1).
  */
-export async function offerCallEnded(deps: RoutingDeps, call: { offerId: string | null }): Promise<{ bridgeMissed?: string }> {
+export async function offerCallEnded(deps: RoutingDeps, call: { offerId: string | null }): Promise<{ acceptedBridgeId?: string }> {
   if (!call.offerId) return {};
   const offer = await deps.prisma.offer.findUnique({ where: { id: call.offerId }, select: { status: true, session: { select: { id: true } } } });
   if (offer?.status === "pending") {
@@ -104,6 +106,6 @@ export async function offerCallEnded(deps: RoutingDeps, call: { offerId: string 
     return {};
   }
   if (offer?.status !== "accepted" || !offer.session) return {};
-  const bridge = await deps.prisma.voiceBridge.findUnique({ where: { name: `vb-${offer.session.id}-${OFFER_BRIDGE_CAUSE}` }, select: { id: true, expertJoinedAt: true } });
-  return bridge && !bridge.expertJoinedAt ? { bridgeMissed: bridge.id } : {};
+  const bridge = await deps.prisma.voiceBridge.findUnique({ where: { name: `vb-${offer.session.id}-${OFFER_BRIDGE_CAUSE}` }, select: { id: true } });
+  return bridge ? { acceptedBridgeId: bridge.id } : {};
 }

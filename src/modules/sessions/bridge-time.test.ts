@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { billableSeconds, bridgeStart, CAP_WARNING_SECONDS, capSchedule, parseTwilioTimestamp, remainingCapSeconds } from "./bridge-time.js";
+import { billableSeconds, bridgeComplete, bridgeStart, CAP_WARNING_SECONDS, capSchedule, parseTwilioTimestamp, remainingCapSeconds, settleBridge } from "./bridge-time.js";
 
 const at = (iso: string) => new Date(iso);
 
@@ -61,5 +61,64 @@ describe("the call-time cap", () => {
     expect(capSchedule(bridged, 60)).toEqual({ warnAt: null, endAt: at("2026-12-01T10:01:00Z") });
     expect(capSchedule(bridged, 61)).toEqual({ warnAt: at("2026-12-01T10:00:01Z"), endAt: at("2026-12-01T10:01:01Z") });
     expect(capSchedule(bridged, 0)).toEqual({ warnAt: null, endAt: bridged });
+  });
+});
+
+describe("settling a bridge from callbacks in any order", () => {
+  const none = { expertJoinedAt: null, customerJoinedAt: null, expertLeftAt: null, customerLeftAt: null, conferenceEndedAt: null };
+  const t = (seconds: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, seconds));
+
+  it("is complete once the conference ended or both left, and every leave has its join", () => {
+    expect(bridgeComplete(none)).toBe(false);
+    expect(bridgeComplete({ ...none, expertJoinedAt: t(0), customerJoinedAt: t(5), customerLeftAt: t(50) })).toBe(false);
+    expect(bridgeComplete({ ...none, expertJoinedAt: t(0), customerJoinedAt: t(5), customerLeftAt: t(50), conferenceEndedAt: t(50) })).toBe(true);
+    expect(bridgeComplete({ ...none, expertJoinedAt: t(0), customerJoinedAt: t(5), customerLeftAt: t(50), expertLeftAt: t(50) })).toBe(true);
+    // The customer's join callback is late: wait for it.
+    expect(bridgeComplete({ ...none, expertJoinedAt: t(0), customerLeftAt: t(50), conferenceEndedAt: t(50) })).toBe(false);
+    expect(bridgeComplete({ ...none, customerJoinedAt: t(0), expertLeftAt: t(50), conferenceEndedAt: t(50) })).toBe(false);
+    // Only the expert was ever in: nothing to wait for.
+    expect(bridgeComplete({ ...none, expertJoinedAt: t(0), expertLeftAt: t(40), conferenceEndedAt: t(40) })).toBe(true);
+  });
+
+  it("bills from the later join to the first leave", () => {
+    const sameSecond = { ...none, expertJoinedAt: t(0), customerJoinedAt: t(5), customerLeftAt: t(100), expertLeftAt: t(100), conferenceEndedAt: t(100) };
+    // All in one second: Twilio's CallSidEndingConference says who hung up.
+    expect(settleBridge(sameSecond, t(59), "expert").endedBy).toBe("expert");
+    expect(settleBridge({ ...sameSecond, customerLeftAt: null }, t(59)).endedBy).toBe("expert");
+    expect(settleBridge({ ...sameSecond, customerLeftAt: null, expertLeftAt: null }, t(59)).endedBy).toBe("conference");
+    expect(settleBridge(sameSecond, t(59), "customer")).toEqual({
+      bridgedAt: t(5),
+      endedAt: t(100),
+      endedBy: "customer",
+      billableSeconds: 95,
+    });
+    expect(settleBridge({ ...none, expertJoinedAt: t(3), customerJoinedAt: t(1), expertLeftAt: t(45), customerLeftAt: t(46) }, t(59))).toEqual({
+      bridgedAt: t(3),
+      endedAt: t(45),
+      endedBy: "expert",
+      billableSeconds: 42,
+    });
+  });
+
+  it("takes the conference's end when it came first (ended through the API)", () => {
+    expect(settleBridge({ ...none, expertJoinedAt: t(0), customerJoinedAt: t(0), conferenceEndedAt: t(30), expertLeftAt: t(31) }, t(59))).toMatchObject({
+      endedAt: t(30),
+      endedBy: "conference",
+      billableSeconds: 30,
+    });
+  });
+
+  it("bills nothing when one side never joined, or left before the other arrived", () => {
+    expect(settleBridge({ ...none, expertJoinedAt: t(0), expertLeftAt: t(40), conferenceEndedAt: t(40) }, t(59))).toEqual({
+      bridgedAt: null,
+      endedAt: t(40),
+      endedBy: "expert",
+      billableSeconds: 0,
+    });
+    expect(settleBridge({ ...none, expertJoinedAt: t(0), expertLeftAt: t(10), customerJoinedAt: t(20), customerLeftAt: t(30) }, t(59))).toMatchObject({
+      bridgedAt: null,
+      billableSeconds: 0,
+    });
+    expect(settleBridge(none, t(59))).toEqual({ bridgedAt: null, endedAt: t(59), endedBy: "conference", billableSeconds: 0 });
   });
 });

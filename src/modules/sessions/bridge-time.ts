@@ -43,3 +43,56 @@ export function capSchedule(bridgedAt: Date, remainingSeconds: number): { warnAt
   const warnAt = remainingSeconds > CAP_WARNING_SECONDS ? new Date(endAt.getTime() - CAP_WARNING_SECONDS * 1000) : null;
   return { warnAt, endAt };
 }
+
+/** What Twilio's conference callbacks told us about one bridge, in whatever order they came. */
+export interface BridgeTimes {
+  expertJoinedAt: Date | null;
+  customerJoinedAt: Date | null;
+  expertLeftAt: Date | null;
+  customerLeftAt: Date | null;
+  conferenceEndedAt: Date | null;
+}
+
+/**
+ * Everything needed to settle has arrived: the conference ended (or both
+ * left), and a leg reported leaving is also known to have joined (a leave
+ * implies a join; its callback is merely late).
+ */
+export function bridgeComplete(times: BridgeTimes): boolean {
+  const over = times.conferenceEndedAt !== null || (times.expertLeftAt !== null && times.customerLeftAt !== null);
+  const joinsKnown = (times.expertLeftAt === null || times.expertJoinedAt !== null) && (times.customerLeftAt === null || times.customerJoinedAt !== null);
+  return over && joinsKnown;
+}
+
+export interface BridgeSettlement {
+  bridgedAt: Date | null;
+  endedAt: Date;
+  /** Who left first: expert, customer, or "conference" (ended by the API, or no leave known). */
+  endedBy: "expert" | "customer" | "conference";
+  billableSeconds: number;
+}
+
+/**
+ * The bridge's outcome, from its callbacks' timestamps: bridged from the
+ * later join to the first leave (or the conference's end); never bridged
+ * when a side never joined or left before the other arrived.
+ */
+export function settleBridge(times: BridgeTimes, fallbackEnd: Date, endingParty: "expert" | "customer" | null = null): BridgeSettlement {
+  const leaves: { by: BridgeSettlement["endedBy"]; at: Date }[] = [];
+  if (times.expertLeftAt) leaves.push({ by: "expert", at: times.expertLeftAt });
+  if (times.customerLeftAt) leaves.push({ by: "customer", at: times.customerLeftAt });
+  if (times.conferenceEndedAt) leaves.push({ by: "conference", at: times.conferenceEndedAt });
+  // The earliest wins. Timestamps have whole seconds, so ties are common: then the participant
+  // Twilio named as ending the conference (CallSidEndingConference), then any person over the
+  // conference's end that their leaving caused.
+  const rank = (leave: (typeof leaves)[number]) => (leave.by === endingParty ? 0 : leave.by === "conference" ? 2 : 1);
+  const first = leaves.reduce<(typeof leaves)[number] | null>(
+    (best, leave) => (best === null || leave.at < best.at || (leave.at.getTime() === best.at.getTime() && rank(leave) < rank(best)) ? leave : best),
+    null,
+  );
+  const endedAt = first?.at ?? fallbackEnd;
+  const endedBy = first?.by ?? "conference";
+  const joinedBoth = bridgeStart(times.expertJoinedAt, times.customerJoinedAt);
+  const bridgedAt = joinedBoth && joinedBoth <= endedAt ? joinedBoth : null;
+  return { bridgedAt, endedAt, endedBy, billableSeconds: billableSeconds(bridgedAt, endedAt) };
+}

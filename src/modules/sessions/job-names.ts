@@ -8,7 +8,9 @@
 export const START_SESSION = "start-session";
 /** Rings one side into a bridge: `{ bridgeId, party }`, job id `ring-<bridgeId>-<party>`. */
 export const RING_PARTY = "ring-party";
-/** A bridge's conference ended: settle the session, `{ bridgeId }`. */
-export const BRIDGE_ENDED = "bridge-ended";
+/** A bridge's conference is over (a leave or its end arrived): settle it, `{ bridgeId }`. */
+export const BRIDGE_SETTLE = "bridge-settle";
+/** One side waited alone too long: the other counts as not answering, `{ bridgeId, party }`. */
+export const BRIDGE_ALONE = "bridge-alone";
 /** The call-time cap: `{ bridgeId, stage: "warn" | "end" }`. */
 export const CALL_CAP = "call-cap";

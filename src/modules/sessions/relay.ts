@@ -19,9 +19,10 @@ import { endSession } from "./end.js";
 import type { SessionDeps } from "./jobs.js";
 import { COMMENT_WINDOW_MS, recordComment, recordRating, replyToSender } from "./ratings.js";
 import { RATING_WINDOW_MS } from "./start.js";
+import { hangUpLiveCall } from "./voice-bridge.js";
 import { requestCall } from "./voice-connect.js";
 
-type RelayDeps = Pick<SessionDeps, "prisma" | "sql" | "clock" | "config" | "logger">;
+type RelayDeps = Pick<SessionDeps, "prisma" | "sql" | "clock" | "config" | "logger" | "twilio">;
 
 /** What a text to an ended session needs to answer it (the rating, the names). */
 const SESSION_FIELDS = {
@@ -141,6 +142,8 @@ export async function handleProxyText(deps: RelayDeps, inbound: Message): Promis
     }
     if (intent.kind === "end-session") {
       await linkToSession(deps.prisma, inbound, open);
+      // During a call, DONE hangs it up; the call's end then ends the session with its billable seconds.
+      if (await hangUpLiveCall(deps, open.id)) return;
       await endSession(deps, { sessionId: open.id, endedBy: side, reason: "done_keyword" });
       return;
     }

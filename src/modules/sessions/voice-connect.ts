@@ -33,7 +33,13 @@ export async function connectCaller(deps: Pick<SessionDeps, "prisma" | "config">
   const session = await deps.prisma.session.findUnique({ where: { id: input.sessionId }, select: { id: true, status: true, customerPhone: true, expertPhone: true } });
   const party = session ? partyOf(session, input.from) : null;
   if (!session || !party || !(OPEN as readonly string[]).includes(session.status)) return hangUpWith(voiceCopy.notAvailable);
-  const bridge = await openBridge(deps.prisma, session.id, `in-${input.callSid}`);
+  // A bridge already waiting for this side (the other is in it, or being rung) is joined, not doubled.
+  const waiting = await deps.prisma.voiceBridge.findFirst({
+    where: { sessionId: session.id, endedAt: null, ...(party === "expert" ? { expertCallSid: null } : { customerCallSid: null }) },
+    orderBy: { createdAt: "desc" },
+    select: { id: true },
+  });
+  const bridge = waiting ?? (await openBridge(deps.prisma, session.id, `in-${input.callSid}`));
   // Joining alone rings the other side (voice-bridge.ts, on the participant-join callback).
   return joinTwiml(deps, bridge.id, party, input.callSid);
 }
@@ -54,8 +60,8 @@ export async function requestCall(
     await queueSms(tx, { ...reply, body: voiceTextCopy.alreadyCalling, dedupeKey: `call-request:${input.messageId}` });
     return;
   }
+  // The session turns voice when the bridge forms, not before: a CALL that never connects leaves an SMS session as it was.
   const bridge = await openBridge(tx, session.id, `call-${input.messageId}`);
-  await tx.session.update({ where: { id: session.id }, data: { mode: "voice" } });
   await enqueueRing(tx, bridge.id, "expert");
   await queueSms(tx, { ...reply, body: voiceTextCopy.calling, dedupeKey: `call-request:${input.messageId}` });
 }

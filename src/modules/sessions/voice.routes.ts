@@ -38,6 +38,7 @@ const conferenceForm = z
     Timestamp: z.string().max(64).optional(),
     SequenceNumber: z.string().max(16).optional(),
     CallSid: sid.optional(),
+    CallSidEndingConference: sid.optional(),
   })
   .loose();
 const recordingForm = z.object({ RecordingSid: sid, RecordingUrl: z.url().max(1024), RecordingStatus: statusWord.default("completed") }).loose();
@@ -58,7 +59,8 @@ export const voiceSessionRoutes: RoutesPlugin<{ deps: VoiceDeps }> = async (app,
     const form = parseForm(keysForm, request, reply);
     if (!form) return reply;
     if (!id.success) return reply.code(404).send();
-    return reply.type(TWIML).send(await offerAnswerTwiml(deps, id.data.id, form.Digits, form.CallSid));
+    const again = (request.query as { again?: unknown }).again === "1";
+    return reply.type(TWIML).send(await offerAnswerTwiml(deps, id.data.id, form.Digits, form.CallSid, again));
   });
 
   app.post("/twilio/voice/bridges/:id/join", { schema: { hide: true } }, async (request, reply) => {
@@ -121,6 +123,7 @@ export const voiceSessionRoutes: RoutesPlugin<{ deps: VoiceDeps }> = async (app,
       conferenceSid: form.ConferenceSid,
       event: form.StatusCallbackEvent,
       callSid: form.CallSid ?? null,
+      callSidEndingConference: form.CallSidEndingConference ?? null,
       at,
       dedupeKey: `conference:${form.ConferenceSid}:${form.StatusCallbackEvent}:${form.CallSid ?? ""}`,
     });

@@ -67,7 +67,7 @@ export function createCallService({ prisma, twilio, config, logger }: CallDeps) 
           from: input.from,
           url: input.twimlUrl,
           method: "POST",
-          statusCallback,
+          statusCallback: `${statusCallback}?callId=${claim.id}`,
           statusCallbackMethod: "POST",
           statusCallbackEvent: PROGRESS_EVENTS,
           timeout: input.ringSeconds ?? 30,
@@ -81,6 +81,7 @@ export function createCallService({ prisma, twilio, config, logger }: CallDeps) 
         return { placed: false, reason: "refused", code };
       }
       try {
+        // A callback may have written it already (it names the claim): then this changes nothing.
         await prisma.call.update({ where: { id: claim.id }, data: { twilioSid: sid } });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;

@@ -187,3 +187,24 @@ export async function recordCallStatus(sql: Sql, update: CallStatusUpdate): Prom
   });
   return { fresh: rows[0]?.fresh ?? false };
 }
+
+/**
+ * A status callback of a call we placed names our claimed Call row
+ * (`?callId=`): the SID is written onto it unless it has one. Safe against
+ * placeCall writing the same SID at the same moment; a row that already
+ * holds the SID elsewhere (a callback that came without the id) wins.
+ */
+export async function attachCallSid(sql: Sql, input: { callId: string; callSid: string }): Promise<void> {
+  await sql
+    .query({
+    name: "attach-call-sid",
+    text: `UPDATE "Call" SET "twilioSid" = $2, "updatedAt" = now()
+           WHERE "id" = $1::uuid AND "twilioSid" IS NULL
+             AND NOT EXISTS (SELECT 1 FROM "Call" WHERE "twilioSid" = $2)`,
+    values: [input.callId, input.callSid],
+    })
+    .catch((error: unknown) => {
+      // Another row took the SID between the check and the write: the upsert that follows uses that row.
+      if ((error as { code?: string }).code !== "23505") throw error;
+    });
+}

@@ -15,7 +15,7 @@ import { QUEUES } from "../../jobs/define.js";
 import { HANDLE_INBOUND_SMS } from "./jobs.js";
 import { fromTwilioMessageStatus, statusesBefore } from "./message-status.js";
 import { address, callForm, int4, sid, statusWord, text, parseForm, TWIML } from "./twilio-scope.js";
-import { recordCallStatus, recordInboundSms, recordMessageStatus } from "./webhook-writes.js";
+import { attachCallSid, recordCallStatus, recordInboundSms, recordMessageStatus } from "./webhook-writes.js";
 
 type WebhookDeps = Pick<Deps, "sql" | "clock" | "logger">;
 
@@ -95,6 +95,10 @@ export const twilioWebhookRoutes: RoutesPlugin<{ deps: WebhookDeps }> = async (a
     const form = parseForm(callForm.extend({ CallDuration: int4.optional() }), request, reply);
     if (!form) return reply;
     const status = CALL_STATUS.get(form.CallStatus) ?? null;
+    // Our own calls name their claimed row: the first callback ties the SID to it, so a worker that
+    // died between Twilio's answer and writing the SID loses nothing (calls.ts).
+    const callId = z.uuid().safeParse((request.query as { callId?: unknown }).callId);
+    if (callId.success) await attachCallSid(sql, { callId: callId.data, callSid: form.CallSid });
     await recordCallStatus(sql, {
       callSid: form.CallSid,
       twilioStatus: form.CallStatus,
