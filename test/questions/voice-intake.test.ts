@@ -90,7 +90,7 @@ describe("a customer calls in with a question", () => {
       productId: world.g30.id,
       tags: ["all-grain"],
       customerName: null,
-      context: { source: "phone call", speechConfidence: 0.91 },
+      context: { source: "a phone call", speechConfidence: 0.91 },
     });
     expect(await deps.prisma.call.findUniqueOrThrow({ where: { twilioSid: sid } })).toMatchObject({ questionId: question!.id, direction: "inbound", from: caller });
     expect(inbox(caller)[0]).toMatch(
@@ -154,7 +154,7 @@ describe("the recording fallback", () => {
       productId: world.kettle.id,
       body: "Voice message (5 s)",
       channel: "voice",
-      context: { source: "phone call", recordingUrl: recorded?.detail.recordingUrl, recordingSeconds: 5 },
+      context: { source: "a phone call", recordingUrl: recorded?.detail.recordingUrl, recordingSeconds: 5 },
     });
     expect(String(recorded?.detail.recordingUrl)).toMatch(/\/Recordings\/RE[0-9a-f]{32}$/);
   });
@@ -394,6 +394,6 @@ describe("requests that are not Twilio's", () => {
       signed(`/twilio/voice/question?product=${world.g30.id}`, { CallSid: `CA${"8b".repeat(16)}`, From: caller, To: world.line, CallStatus: "in-progress", SpeechResult: QUESTION, Confidence: "NaN" }),
     );
     expect(answer.statusCode).toBe(200);
-    expect(await questionsOf(caller)).toEqual([expect.objectContaining({ body: QUESTION, context: { source: "phone call" } })]);
+    expect(await questionsOf(caller)).toEqual([expect.objectContaining({ body: QUESTION, context: { source: "a phone call" } })]);
   });
 });

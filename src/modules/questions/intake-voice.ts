@@ -198,7 +198,7 @@ export async function takeSpokenQuestion(deps: VoiceIntakeDeps, input: SpokenQue
   return openVoiceQuestion(deps, {
     ...input,
     text,
-    context: { source: "phone call", ...(input.confidence === undefined ? {} : { speechConfidence: input.confidence }) },
+    context: { source: "a phone call", ...(input.confidence === undefined ? {} : { speechConfidence: input.confidence }) },
   });
 }
 
@@ -211,7 +211,7 @@ export async function takeRecordedQuestion(
   return openVoiceQuestion(deps, {
     ...input,
     text: voiceMessageBody(input.seconds),
-    context: { source: "phone call", recordingUrl: input.recordingUrl, recordingSeconds: input.seconds },
+    context: { source: "a phone call", recordingUrl: input.recordingUrl, recordingSeconds: input.seconds },
   });
 }
 

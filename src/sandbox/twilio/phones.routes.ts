@@ -151,8 +151,8 @@ export function registerPhoneApi(app: FastifyInstance, { state, messaging, voice
   });
 
   app.post("/sandbox/api/calls/:sid/hangup", async (request) => {
-    const { afterSeconds } = parse(z.object({ afterSeconds: z.number().int().min(0).max(86_400).default(0) }), request.body ?? {});
-    await voice.hangup((request.params as { sid: string }).sid, { afterSeconds });
+    const { afterSeconds } = parse(z.object({ afterSeconds: z.number().int().min(0).max(86_400).optional() }), request.body ?? {});
+    await voice.hangup((request.params as { sid: string }).sid, afterSeconds === undefined ? {} : { afterSeconds });
     return voice.getCall((request.params as { sid: string }).sid);
   });
 
