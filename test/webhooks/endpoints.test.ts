@@ -188,6 +188,24 @@ describe("rotating the secret", () => {
   });
 });
 
+describe("redelivery", () => {
+  it("queues one attempt however often it is asked before that attempt runs (no worker runs in this file)", async () => {
+    const { app, deps } = world();
+    const owner = await makeShop(app);
+    const endpoint = (await createEndpoint(owner)).json<Endpoint>();
+    const event = await deps.prisma.webhookEvent.create({ data: { shopId: owner.id, type: "question.created", data: {}, dedupeKey: `redeliver:${owner.id}` } });
+    const delivery = await deps.prisma.webhookDelivery.create({ data: { endpointId: endpoint.id, eventId: event.id, status: "succeeded", attempts: 1 } });
+    const url = `/v1/webhook-endpoints/${endpoint.id}/deliveries/${delivery.id}/redeliver`;
+    for (let click = 0; click < 3; click++) {
+      const response = await request(app, owner, { method: "POST", url });
+      expect(response.statusCode, response.body).toBe(202);
+      expect(response.json()).toMatchObject({ id: delivery.id, status: "succeeded", attempts: 1, nextAttemptAt: expect.any(String) });
+    }
+    const jobs = await deps.prisma.outboxEvent.findMany({ where: { jobId: { startsWith: `webhook-redeliver-${delivery.id}` } } });
+    expect(jobs.map((job) => [job.jobId, job.payload])).toEqual([[`webhook-redeliver-${delivery.id}-2`, { deliveryId: delivery.id, attempt: 2, manual: true }]]);
+  });
+});
+
 describe("tenant isolation", () => {
   let owner: TestShop;
   let intruder: TestShop;

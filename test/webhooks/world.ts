@@ -20,6 +20,9 @@ import type { WebhookEventType } from "../../src/modules/webhooks/event-types.js
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
 import { createTestContext, type TestContext } from "../helpers/context.js";
 
+/** Short enough for a timeout test, long enough that a loaded machine never makes a healthy answer late. */
+export const TEST_WEBHOOK_TIMEOUT_MS = 2_000;
+
 /** Real time plus an offset the test moves forward: "three days later" without waiting three days. */
 export class MovableClock implements Clock {
   private offsetMs = 0;
@@ -132,7 +135,7 @@ export function useWebhookWorld(options: { config?: Record<string, string>; work
   let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const clock = new MovableClock();
-    const inner = await createTestContext({ clock, config: { WEBHOOK_TIMEOUT_MS: "400", ...options.config } });
+    const inner = await createTestContext({ clock, config: { WEBHOOK_TIMEOUT_MS: String(TEST_WEBHOOK_TIMEOUT_MS), ...options.config } });
     const workers: RunningWorkers | undefined = options.workers === false ? undefined : await startWorkers(inner.deps);
     const connection = createRedis(inner.config.REDIS_URL, "worker");
     const queue = new Queue("webhooks", { connection, prefix: inner.deps.queuePrefix });
