@@ -33,17 +33,19 @@ function listeningAddresses(port: number): string[] {
 }
 
 const REFUSAL = /^sandbox: refusing to start with NODE_ENV=production/;
+/** Production's other required settings, so that the refusal, not a missing setting, is what stops the process. */
+const PRODUCTION = { NODE_ENV: "production", WEBHOOK_SIGNING_KEY: "k".repeat(40) };
 
 describe("the sandbox never runs in production", () => {
   it("the standalone sandbox exits with one line", async () => {
-    const sandbox = startEntryPoint("src/sandbox.ts", entryPointEnv({ NODE_ENV: "production", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
+    const sandbox = startEntryPoint("src/sandbox.ts", entryPointEnv({ ...PRODUCTION, TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
     expect(await sandbox.exit).toBe(1);
     expect(sandbox.stderr).toEqual([expect.stringMatching(REFUSAL)]);
     expect(sandbox.stdout).toEqual([]);
   });
 
   it("the development process exits with one line when asked to run it", async () => {
-    const dev = startEntryPoint("src/dev.ts", entryPointEnv({ NODE_ENV: "production", SANDBOX_ENABLED: "true", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
+    const dev = startEntryPoint("src/dev.ts", entryPointEnv({ ...PRODUCTION, SANDBOX_ENABLED: "true", TWILIO_API_BASE_URL: "http://127.0.0.1:3001" }));
     expect(await dev.exit).toBe(1);
     expect(dev.stderr).toEqual([expect.stringMatching(REFUSAL)]);
   });
