@@ -233,15 +233,19 @@ describe("during a voice session", () => {
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
     const proxy = await proxyOf(context, session.id);
 
-    // Sam sees the missed call and rings the number back before the call back is due.
+    // Sam sees the missed call and rings the number back before the call back is due: we call him
+    // right back on the number the session holds, and he is bridged from that call.
+    sandbox.state.phone(customer).voice = { answer: "answer" };
     const inbound = sandbox.voice.placeInboundCall(customer, proxy);
     await context.settle();
-    expect(sandbox.voice.getCall(inbound.sid)?.status).toBe("in-progress");
+    expect(heardBy(context, customer)).toContain("Thanks. We will call you right back on this number and connect you with Dan. Goodbye.");
+    expect(sandbox.voice.getCall(inbound.sid)?.status).toBe("completed");
+    expect(callsTo(context, customer).map((call) => call.status).sort()).toEqual(["in-progress", "no-answer"]);
     expect(await deps.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).toMatchObject({ callLiveSince: expect.any(Date) });
 
     await runDelayedNow(context);
-    // Only Sam's missed call and his own call: nothing rang him in the middle of the conversation.
-    expect(callsTo(context, customer).map((call) => call.status)).toEqual(["no-answer"]);
+    // The call back that was due rang nobody: Sam is in the middle of the conversation.
+    expect(callsTo(context, customer)).toHaveLength(2);
     expect(sandbox.voice.listCalls().filter((call) => call.from === customer)).toHaveLength(1);
   });
 });
@@ -276,7 +280,7 @@ describe("an SMS session", () => {
     });
   });
 
-  it("connects a participant who calls the session's number to the other side", async () => {
+  it("calls back a participant who calls the session's number, on the number it holds, and bridges them", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
     const world = await makeSessionWorld(context);
@@ -284,12 +288,35 @@ describe("an SMS session", () => {
     await context.settle();
     const proxy = await proxyOf(context, accepted.sessionId);
     sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    sandbox.state.phone(accepted.customerPhone).voice = { answer: "answer" };
     const inbound = sandbox.voice.placeInboundCall(accepted.customerPhone, proxy);
     await context.settle();
+    expect(sandbox.voice.getCall(inbound.sid)?.status).toBe("completed");
+    const [customerCall] = callsTo(context, accepted.customerPhone);
     const [expertCall] = callsTo(context, accepted.expertPhone);
+    expect(customerCall).toMatchObject({ from: proxy, status: "in-progress" });
     expect(expertCall).toMatchObject({ from: proxy, status: "in-progress" });
     const bridge = await deps.prisma.voiceBridge.findUniqueOrThrow({ where: { name: `vb-${accepted.sessionId}-in-${inbound.sid}` } });
     expect(bridge.bridgedAt).toEqual(expect.any(Date));
+  });
+
+  it("never puts a caller who only shows a participant's number into the conversation", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const accepted = await acceptQuestion(context, world);
+    await context.settle();
+    const proxy = await proxyOf(context, accepted.sessionId);
+    // The real customer does not pick up: whoever forged their caller ID is not the one we ring.
+    sandbox.state.phone(accepted.customerPhone).voice = { answer: "no-answer", ringSeconds: 600 };
+    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    const forged = sandbox.voice.placeInboundCall(accepted.customerPhone, proxy);
+    await context.settle();
+    expect(sandbox.voice.getCall(forged.sid)?.status).toBe("completed");
+    // Nothing bridged, the expert was never rung, and no bridge leg is the forged call.
+    expect(callsTo(context, accepted.expertPhone)).toEqual([]);
+    const bridges = await deps.prisma.voiceBridge.findMany({ where: { sessionId: accepted.sessionId } });
+    expect(bridges.every((bridge) => bridge.bridgedAt === null && bridge.customerCallSid !== forged.sid)).toBe(true);
   });
 });
 

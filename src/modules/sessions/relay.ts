@@ -234,5 +234,7 @@ async function handleTextToEndedPair(deps: RelayDeps, inbound: Message, intent: 
 export async function endSessionOnOptOut(deps: RelayDeps, inbound: Message): Promise<boolean> {
   const session = await findOpenSession(deps, inbound);
   if (!session) return false;
+  // During a call, the call is hung up and its end ends the session, with the call's seconds.
+  if (await hangUpLiveCall(deps, session.id)) return true;
   return endSession(deps, { sessionId: session.id, endedBy: sideOf(session, inbound.from), reason: "opted_out" });
 }

@@ -1,16 +1,17 @@
 /**
  * Reaching the other side during a session: calling the session's number
  * or pressing 1 on the expert line's status menu (question intake redirects
- * both here), or texting CALL. A
- * caller is put into a new bridge at once and the other side is rung into
- * it; a CALL text rings the expert first, as every voice session does.
+ * both here), or texting CALL. A caller is called back on the session's own
+ * record of their number and bridged from that call; a CALL text rings the
+ * expert first, as every voice session does.
  * Either way the session becomes a voice session: its call ending ends it.
  */
 import twilio from "twilio";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { queueSms } from "../telephony/sms.js";
 import type { SessionDeps } from "./jobs.js";
-import { enqueueRing, joinTwiml, openBridge, type Party } from "./voice-bridge.js";
+import { firstName } from "./copy.js";
+import { enqueueRing, openBridge, type Party } from "./voice-bridge.js";
 import { voiceCopy, voiceTextCopy } from "./voice-copy.js";
 
 const OPEN = ["connecting", "active"] as const;
@@ -28,20 +29,27 @@ function partyOf(session: { customerPhone: string; expertPhone: string }, phone:
   return null;
 }
 
-/** A participant calling in: into a bridge of their own call, and the other side is rung. */
-export async function connectCaller(deps: Pick<SessionDeps, "prisma" | "config">, input: { sessionId: string; callSid: string; from: string }): Promise<string> {
-  const session = await deps.prisma.session.findUnique({ where: { id: input.sessionId }, select: { id: true, status: true, customerPhone: true, expertPhone: true } });
+/**
+ * A participant calling in (the session's number, or 1 on the expert line's
+ * menu) is called right back on the number the session holds, and joins the
+ * bridge from that call. A caller ID can be forged; ringing the stored number
+ * cannot, so a stranger showing the customer's or the expert's number never
+ * reaches the conversation, and the real person needs no PIN.
+ */
+export async function connectCaller(deps: Pick<SessionDeps, "prisma">, input: { sessionId: string; callSid: string; from: string }): Promise<string> {
+  const session = await deps.prisma.session.findUnique({
+    where: { id: input.sessionId },
+    select: { id: true, status: true, customerPhone: true, expertPhone: true, expert: { select: { name: true } }, question: { select: { customerName: true } } },
+  });
   const party = session ? partyOf(session, input.from) : null;
   if (!session || !party || !(OPEN as readonly string[]).includes(session.status)) return hangUpWith(voiceCopy.notAvailable);
-  // A bridge already waiting for this side (the other is in it, or being rung) is joined, not doubled.
-  const waiting = await deps.prisma.voiceBridge.findFirst({
-    where: { sessionId: session.id, endedAt: null, ...(party === "expert" ? { expertCallSid: null } : { customerCallSid: null }) },
-    orderBy: { createdAt: "desc" },
-    select: { id: true },
+  await deps.prisma.$transaction(async (tx) => {
+    const bridge = await openBridge(tx, session.id, `in-${input.callSid}`);
+    // Joining alone then rings the other side (voice-bridge.ts, on the participant-join callback).
+    await enqueueRing(tx, bridge.id, party);
   });
-  const bridge = waiting ?? (await openBridge(deps.prisma, session.id, `in-${input.callSid}`));
-  // Joining alone rings the other side (voice-bridge.ts, on the participant-join callback).
-  return joinTwiml(deps, bridge.id, party, input.callSid);
+  const other = party === "customer" ? firstName(session.expert.name, "your expert") : firstName(session.question.customerName, "the customer");
+  return hangUpWith(voiceCopy.callingBack(other));
 }
 
 /**

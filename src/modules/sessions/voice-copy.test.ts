@@ -46,6 +46,7 @@ describe("the spoken lines and texts", () => {
   it("name the other side by first name", () => {
     expect(voiceCopy.hold("Sam")).toBe("Thanks. Calling Sam now. Please stay on the line.");
     expect(voiceCopy.connecting("Dan")).toBe("Connecting you with Dan. Please hold.");
+    expect(voiceCopy.callingBack("Dan")).toBe("Thanks. We will call you right back on this number and connect you with Dan. Goodbye.");
     expect(voiceCopy.customerMissed("Sam")).toBe("Sam did not pick up. We will call again in two minutes and ring you when they answer. Goodbye.");
     expect(voiceCopy.customerUnreachable("Sam")).toBe(
       "Sam did not pick up again. We have texted them, and you can keep helping by text on this number. Goodbye.",
