@@ -148,6 +148,29 @@ async function firstPassesThenSecondTakes(context: TelephonyContext, dan: PhoneB
   return { questionId, later, offers: offers.map((offer) => ({ ...offer, phone: offer.expert.phone })) };
 }
 
+describe("a voice message", () => {
+  it("left by a caller who did not speak is played to the expert before the keys", async () => {
+    const context = ctx();
+    const { deps, sandbox } = context;
+    const world = await makeSessionWorld(context);
+    const line = await expertLine(deps, world.shop.id);
+    const expert = world.experts[0]!;
+    const caller = nextPhone();
+    // Says nothing at the prompt: the IVR records a message instead.
+    sandbox.state.phone(caller).voice = { answer: "answer" };
+    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "2" }] };
+    sandbox.voice.placeInboundCall(caller, line);
+    await context.settle();
+    const question = await deps.prisma.question.findFirstOrThrow({ where: { customerPhone: caller } });
+    const recording = (question.context as { recordingUrl?: string } | null)?.recordingUrl;
+    expect(recording).toMatch(/\/Recordings\/RE[0-9a-f]{32}$/);
+    const [offerCall] = callsTo(context, expert.phone);
+    const played = sandbox.state.events.filter((event) => event.kind === "call-play" && event.detail.callSid === offerCall!.sid).map((event) => event.detail.url);
+    expect(played).toEqual([recording]);
+    expect(heardBy(context, expert.phone)).toContain("Here is the customer's message.");
+  });
+});
+
 describe("a voice session's customer", () => {
   it("who does not answer is called back once after two minutes, then bridged", async () => {
     const context = ctx();

@@ -24,6 +24,12 @@ function hangUpWith(text: string): string {
   return twiml.toString();
 }
 
+/** The voice message a caller left instead of speaking (question intake keeps its URL in the question's context). */
+function recordingOf(context: unknown): string | null {
+  const url = (context as { recordingUrl?: unknown } | null)?.recordingUrl;
+  return typeof url === "string" && /^https:\/\//.test(url) ? url : null;
+}
+
 /** PLACE_OFFER_CALL: rings the expert once (the call's dedupe key is the offer's). */
 export async function placeOfferCall(deps: RoutingDeps, offerId: string): Promise<void> {
   const offer = await deps.prisma.offer.findUnique({
@@ -57,13 +63,19 @@ export async function offerWhisperTwiml(deps: RoutingDeps, offerId: string, agai
     where: { id: offerId },
     select: {
       status: true,
-      question: { select: { status: true, customerName: true, shop: { select: { name: true } }, product: { select: { name: true } } } },
+      question: { select: { status: true, customerName: true, context: true, shop: { select: { name: true } }, product: { select: { name: true } } } },
     },
   });
   if (!offer || offer.status !== "pending") return hangUpWith(voiceCopy.taken);
   const urls = voiceUrls(deps.config.PUBLIC_BASE_URL);
   const twiml = new twilio.twiml.VoiceResponse();
   const gather = twiml.gather({ input: ["dtmf"], numDigits: 1, timeout: 8, action: urls.offerAnswer(offerId, again), method: "POST" });
+  // A question left as a voice message is heard in the customer's own words before the keys.
+  const recording = recordingOf(offer.question.context);
+  if (recording) {
+    gather.say(voiceCopy.theirMessage);
+    gather.play(recording);
+  }
   gather.say(offerWhisper({ customerName: offer.question.customerName, productName: offer.question.product?.name ?? null, shopName: offer.question.shop.name }));
   // No key pressed: the same action without Digits, which is a miss.
   twiml.redirect({ method: "POST" }, urls.offerAnswer(offerId, again));

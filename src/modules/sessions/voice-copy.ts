@@ -46,6 +46,7 @@ export const voiceCopy = {
   atCapacity: "You are already in as many sessions as you take at once, so we will ask someone else. Goodbye.",
   notAvailable: "Sorry, this call cannot be connected right now. Goodbye.",
   capWarning: "One minute left on this call.",
+  theirMessage: "Here is the customer's message.",
   callingBack: (otherFirstName: string) => `Thanks. We will call you right back on this number and connect you with ${otherFirstName}. Goodbye.`,
   hold: (otherFirstName: string) => `Thanks. Calling ${otherFirstName} now. Please stay on the line.`,
   connecting: (otherFirstName: string) => `Connecting you with ${otherFirstName}. Please hold.`,
