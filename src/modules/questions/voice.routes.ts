@@ -8,13 +8,11 @@
  * hang-up, never an error status: Twilio would only read its own error
  * message to the caller.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import type { RoutesPlugin } from "../../http.js";
-import { sendProblem } from "../../plugins/errors.js";
-import { problem } from "../../plugins/problem.js";
-import { callForm, int4, parseForm, TWIML } from "../telephony/twilio-scope.js";
+import { callForm, int4, parseForm, parseQuery, TWIML } from "../telephony/twilio-scope.js";
 import { chooseProduct, connectCaller, PRODUCT_ATTEMPTS, recordInboundCall, startCall, takeRecordedQuestion, takeSpokenQuestion } from "./intake-voice.js";
 import { ivrUrls, renderStep, type IvrStep } from "./ivr-script.js";
 
@@ -46,23 +44,6 @@ const connectForm = callForm.extend({ Digits: digits });
 
 const attemptQuery = z.object({ attempt: z.coerce.number().int().min(1).max(PRODUCT_ATTEMPTS).default(1) }).loose();
 const productQuery = z.object({ product: z.uuid({ error: "must be a product id" }).optional() }).loose();
-
-/** parseForm for the query string our own action URLs carry (signed by Twilio with the rest of the URL). */
-function parseQuery<T extends z.ZodType>(schema: T, request: FastifyRequest, reply: FastifyReply): z.output<T> | undefined {
-  const parsed = schema.safeParse(request.query);
-  if (parsed.success) return parsed.data;
-  void sendProblem(
-    request,
-    reply,
-    problem(
-      400,
-      "validation-error",
-      "The webhook URL's query is not one of ours",
-      parsed.error.issues.map((issue) => ({ path: `query.${issue.path.join(".")}`, message: issue.message })),
-    ),
-  );
-  return undefined;
-}
 
 export const voiceIntakeRoutes: RoutesPlugin<{ deps: VoiceRouteDeps }> = async (app, { deps }) => {
   const urls = ivrUrls(deps.config.PUBLIC_BASE_URL);

@@ -55,12 +55,8 @@ export const callForm = z
   .object({ CallSid: sid, From: address.default(""), To: address.default(""), CallStatus: statusWord.default("") })
   .loose();
 
-/**
- * Parses a webhook form; on failure answers 400 (problem+json, field detail) and returns undefined.
- * Usage: `const form = parseForm(schema, request, reply); if (!form) return reply;`
- */
-export function parseForm<T extends z.ZodType>(schema: T, request: FastifyRequest, reply: FastifyReply): z.output<T> | undefined {
-  const parsed = schema.safeParse(request.body);
+function parseWebhookPart<T extends z.ZodType>(part: "body" | "query", schema: T, request: FastifyRequest, reply: FastifyReply): z.output<T> | undefined {
+  const parsed = schema.safeParse(request[part]);
   if (parsed.success) return parsed.data;
   void sendProblem(
     request,
@@ -68,9 +64,22 @@ export function parseForm<T extends z.ZodType>(schema: T, request: FastifyReques
     problem(
       400,
       "validation-error",
-      "The webhook body is missing fields",
-      parsed.error.issues.map((issue) => ({ path: `body.${issue.path.join(".")}`, message: issue.message })),
+      part === "body" ? "The webhook body is missing fields" : "The webhook URL's query is not one of ours",
+      parsed.error.issues.map((issue) => ({ path: `${part}.${issue.path.join(".")}`, message: issue.message })),
     ),
   );
   return undefined;
+}
+
+/**
+ * Parses a webhook form; on failure answers 400 (problem+json, field detail) and returns undefined.
+ * Usage: `const form = parseForm(schema, request, reply); if (!form) return reply;`
+ */
+export function parseForm<T extends z.ZodType>(schema: T, request: FastifyRequest, reply: FastifyReply): z.output<T> | undefined {
+  return parseWebhookPart("body", schema, request, reply);
+}
+
+/** parseForm for the query string of our own action URLs (signed by Twilio with the rest of the URL). */
+export function parseQuery<T extends z.ZodType>(schema: T, request: FastifyRequest, reply: FastifyReply): z.output<T> | undefined {
+  return parseWebhookPart("query", schema, request, reply);
 }
