@@ -19,7 +19,8 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser.js";
-import { makePool, makeProduct, makeShop } from "../helpers/factories.js";
+import { addDemoCatalog, DEMO_EXPERT_PHONE, DEMO_SHOP_NAME } from "../../src/cli/demo-data.js";
+import { makeShop } from "../helpers/factories.js";
 import { expertLine } from "../helpers/routing.js";
 import { useTelephonyContext, type TelephonyContext } from "../helpers/telephony.js";
 
@@ -34,7 +35,7 @@ const WAIT_MS = 8_000;
 const TALK_SECONDS = 2;
 
 /** The README's numbers: Maya is the demo expert (src/cli/seed.ts), Sam any customer phone. */
-const MAYA = "+13125550142";
+const MAYA = DEMO_EXPERT_PHONE;
 const SAM = "+14155550177";
 const QUESTION = "My kettle's ball valve drips when it's hot. Is that normal?";
 
@@ -53,48 +54,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** What `npm run dev` seeds and buys: Demo Brew Barn, its kettle and IPA kit, a pool, Maya, and the expert line. */
+/** What `npm run dev` seeds and buys: Demo Brew Barn, its kettle and IPA kit, a pool, Maya (the seed's own code), and the expert line. */
 async function seedDemoShop(context: TelephonyContext) {
   const { app, deps } = context;
-  const shop = await makeShop(app, "Demo Brew Barn");
-  const kettle = await makeProduct(app, shop, {
-    sku: "KETTLE-10G",
-    name: "10 gallon brew kettle",
-    description: "Stainless kettle with ball valve and thermometer",
-    tags: ["all-grain", "equipment"],
-    aliases: ["kettle", "brew kettle"],
-    expertNoun: "kettle brewer",
-  });
-  const kit = await makeProduct(app, shop, {
-    sku: "KIT-IPA",
-    name: "West Coast IPA all-grain kit",
-    tags: ["all-grain", "hops", "mash"],
-    aliases: ["IPA kit", "IPA"],
-    expertNoun: "IPA brewer",
-  });
-  const pool = await makePool(app, shop, {
-    name: "All-grain brewers",
-    tags: ["all-grain", "mash"],
-    productIds: [kettle.id, kit.id],
-    pricing: { mode: "per_session", amountMinor: 1500, currency: "USD", platformFeeBps: 2000 },
-    offerPolicy: { mode: "sequential", timeoutSeconds: 120, fanout: 1 },
-    callCapMinutes: 60,
-  });
-  const maya = await deps.prisma.expert.create({
-    data: {
-      shopId: shop.id,
-      phone: MAYA,
-      name: "Maya Lopez",
-      timeZone: "America/Chicago",
-      status: "active",
-      vettingStatus: "approved",
-      vettedAt: new Date(),
-      phoneVerifiedAt: new Date(),
-      maxConcurrentSessions: 3,
-      skills: { create: [{ tag: "all-grain", level: 5 }, { tag: "mash", level: 4 }, { tag: "hops", level: 3 }, { tag: "equipment", level: 4 }] },
-      memberships: { create: [{ poolId: pool.id }] },
-    },
-  });
+  const shop = await makeShop(app, DEMO_SHOP_NAME);
+  const { kettle, maya } = await addDemoCatalog(deps, shop.id);
   // dev buys the line at start and prints it ("Expert line" in its banner).
   const line = await expertLine(deps, shop.id);
   return { shop, kettle, maya, line };
