@@ -80,7 +80,7 @@ const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
    * Shop webhooks: the key every endpoint's signing secret is derived from
-   * (src/modules/webhooks/secrets.ts), so the database never holds a secret.
+   * (src/modules/webhooks/signature.ts), so the database never holds a secret.
    * Required in production; development and tests use a fixed, public default.
    * Changing it changes every endpoint's secret.
    */
