@@ -88,9 +88,13 @@ const configSchema = z.object({
   /** How long a shop's endpoint has to answer a delivery, in ms. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(10_000),
   /**
-   * Allow endpoints on http:// and on loopback or private addresses. Default:
-   * true except in production, where an endpoint must be https on a public address (SSRF).
+   * Allow endpoints on http:// and on loopback addresses (a receiver on this
+   * machine). Default: true except in production, where an endpoint must be
+   * https on a public address. Private, link-local and metadata addresses are
+   * refused either way (SSRF; src/modules/webhooks/address-policy.ts).
    */
+  WEBHOOK_ALLOW_LOOPBACK_URLS: z.enum(["true", "false"]).optional(),
+  /** The old name of WEBHOOK_ALLOW_LOOPBACK_URLS, read when that is unset; it allows loopback only now. */
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"]).optional(),
 }).refine((config) => config.NODE_ENV !== "production" || config.WEBHOOK_SIGNING_KEY !== undefined, {
   path: ["WEBHOOK_SIGNING_KEY"],

@@ -1,11 +1,13 @@
 /**
- * SSRF in production mode: an endpoint must be https on public addresses.
- * Checked at registration (a 400 naming body.url) and again at every
- * delivery, where the host is resolved, every address checked, and the
- * connection pinned to the checked address. Refusals happen before any
- * connection is tried: the receivers below count connections, and the
- * network guard (test/helpers/no-network.ts) fails any attempt to reach
- * beyond 127.0.0.1.
+ * SSRF: in production an endpoint must be https on public addresses; in
+ * development and tests http:// and loopback are taken too, and nothing else
+ * (no metadata, link-local or private address). Checked at registration (a
+ * 400 naming body.url) and again at every delivery, where the host is
+ * resolved, every address checked, and the connection pinned to the checked
+ * address. Refusals happen before any connection is tried: the receivers
+ * below count connections, and the network guard (test/helpers/no-network.ts)
+ * fails any attempt to reach beyond 127.0.0.1. What a name resolved to is
+ * logged, never told to the shop.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { DelayedError } from "bullmq";
@@ -13,6 +15,7 @@ import { attemptDelivery, fanOutEvent, type WebhookDeps } from "../../src/module
 import { createWebhookService } from "../../src/modules/webhooks/service.js";
 import { webhookSettings } from "../../src/modules/webhooks/settings.js";
 import type { ResolveHost } from "../../src/modules/webhooks/transport.js";
+import { createLogger } from "../../src/lib/logger.js";
 import { DomainError } from "../../src/lib/problems.js";
 import { makeShop, request, type TestShop } from "../helpers/factories.js";
 import { startReceiver, useWebhookWorld } from "./world.js";
@@ -44,6 +47,23 @@ function fakeDns(answers: Record<string, string[]>) {
 
 const never = { delayUntil: () => Promise.reject(new DelayedError()) };
 
+/** A logger whose lines the test reads. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "info", destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  return { logger, lines };
+}
+
+/** As in development: the default outside production, with no setting at all. */
+function developmentDeps(deps: WebhookDeps): WebhookDeps {
+  return { ...deps, config: { ...deps.config, NODE_ENV: "development" } };
+}
+
+/** An endpoint as if registered under another policy (or before this one): straight into the table. */
+async function storedEndpoint(url: string) {
+  return world().deps.prisma.webhookEndpoint.create({ data: { shopId: shop.id, url, events: ["question.created"], secretSalt: "salt" } });
+}
+
 /** Fans the shop's latest event out and runs the first attempt of `endpointId`'s delivery, as the worker would. */
 async function deliverOnce(deps: WebhookDeps, endpointId: string) {
   const { prisma } = world().deps;
@@ -54,12 +74,17 @@ async function deliverOnce(deps: WebhookDeps, endpointId: string) {
   return prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id }, include: { history: true } });
 }
 
-describe("in production", () => {
-  it("private URLs are not allowed unless WEBHOOK_ALLOW_PRIVATE_URLS=true says so", () => {
-    expect(webhookSettings(world().config)).toMatchObject({ allowPrivate: false, signingKey: SIGNING_KEY });
-    expect(webhookSettings({ ...world().config, WEBHOOK_ALLOW_PRIVATE_URLS: "true" }).allowPrivate).toBe(true);
-    expect(webhookSettings({ ...world().config, NODE_ENV: "development" }).allowPrivate).toBe(true);
-    expect(webhookSettings({ ...world().config, NODE_ENV: "development", WEBHOOK_ALLOW_PRIVATE_URLS: "false" }).allowPrivate).toBe(false);
+describe("the setting", () => {
+  it("loopback URLs are taken outside production, or where WEBHOOK_ALLOW_LOOPBACK_URLS (old name: WEBHOOK_ALLOW_PRIVATE_URLS) says so", () => {
+    const production = world().config;
+    expect(webhookSettings(production)).toMatchObject({ allowLoopback: false, signingKey: SIGNING_KEY });
+    expect(webhookSettings({ ...production, WEBHOOK_ALLOW_LOOPBACK_URLS: "true" }).allowLoopback).toBe(true);
+    expect(webhookSettings({ ...production, WEBHOOK_ALLOW_PRIVATE_URLS: "true" }).allowLoopback).toBe(true);
+    expect(webhookSettings({ ...production, WEBHOOK_ALLOW_PRIVATE_URLS: "true", WEBHOOK_ALLOW_LOOPBACK_URLS: "false" }).allowLoopback).toBe(false);
+    expect(webhookSettings({ ...production, NODE_ENV: "development" }).allowLoopback).toBe(true);
+    expect(webhookSettings({ ...production, NODE_ENV: "test" }).allowLoopback).toBe(true);
+    expect(webhookSettings({ ...production, NODE_ENV: "development", WEBHOOK_ALLOW_LOOPBACK_URLS: "false" }).allowLoopback).toBe(false);
+    expect(webhookSettings({ ...production, NODE_ENV: "development", WEBHOOK_ALLOW_PRIVATE_URLS: "false" }).allowLoopback).toBe(false);
   });
 });
 
@@ -87,16 +112,17 @@ describe("registration", () => {
     expect((await register(`https://${PUBLIC}/hooks`)).statusCode).toBe(201);
   });
 
-  it("resolves a name and refuses it when any address is private, or when it does not resolve", async () => {
+  it("resolves a name and refuses it when any address is private, or when it does not resolve; which address, only our log says", async () => {
     const { deps } = world();
     const dns = fakeDns({ "hooks.shop.example": [PUBLIC], "sneaky.shop.example": [PUBLIC, "127.0.0.1"], "inside.shop.example": ["10.1.2.3"] });
-    const webhooks = createWebhookService({ ...deps, resolveHost: dns.resolve });
+    const { logger, lines } = capturingLogger();
+    const webhooks = createWebhookService({ ...deps, logger, resolveHost: dns.resolve });
     const create = (url: string) => webhooks.createEndpoint(shop.id, { url, events: ["question.created"] });
 
     await expect(create("https://hooks.shop.example/events")).resolves.toMatchObject({ url: "https://hooks.shop.example/events" });
     for (const [url, message] of [
-      ["https://sneaky.shop.example/events", "must point to public addresses only: sneaky.shop.example resolves to 127.0.0.1, a loopback address"],
-      ["https://inside.shop.example/events", "must point to public addresses only: inside.shop.example resolves to 10.1.2.3, a private address"],
+      ["https://sneaky.shop.example/events?key=k1", "must point to public addresses only: sneaky.shop.example resolves to a non-public address"],
+      ["https://inside.shop.example/events", "must point to public addresses only: inside.shop.example resolves to a non-public address"],
       ["https://nowhere.shop.example/events", "must name a host that resolves: nowhere.shop.example does not"],
     ] as const) {
       const refusal = await create(url).then(
@@ -104,9 +130,76 @@ describe("registration", () => {
         (error: unknown) => error,
       );
       expect(refusal).toBeInstanceOf(DomainError);
-      expect(refusal).toMatchObject({ status: 400, code: "webhook-url-refused", errors: [{ path: "body.url", message }] });
+      expect(refusal).toMatchObject({ status: 400, code: "webhook-url-refused", message: `The webhook URL is refused: it ${message}`, errors: [{ path: "body.url", message }] });
     }
     expect(dns.asked).toEqual(["hooks.shop.example", "sneaky.shop.example", "inside.shop.example", "nowhere.shop.example"]);
+    expect(lines).toEqual([
+      expect.objectContaining({ shopId: shop.id, host: "sneaky.shop.example", detail: "sneaky.shop.example resolves to 127.0.0.1, a loopback address" }),
+      expect.objectContaining({ shopId: shop.id, host: "inside.shop.example", detail: "inside.shop.example resolves to 10.1.2.3, a private address" }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain("k1");
+  });
+});
+
+describe("in development and tests (loopback allowed)", () => {
+  it.each([
+    ["http://169.254.169.254/latest/meta-data/", "must not point to 169.254.169.254: a cloud metadata address"],
+    ["http://[fd00:ec2::254]/", "must not point to fd00:ec2::254: a cloud metadata address"],
+    ["http://169.254.170.2/v2/credentials", "must not point to 169.254.170.2: a link-local address"],
+    ["http://[fe80::1]/", "must not point to fe80::1: a link-local address"],
+    ["http://10.0.0.5/hooks", "must not point to 10.0.0.5: a private address"],
+    ["http://192.168.1.20/hooks", "must not point to 192.168.1.20: a private address"],
+    ["http://metadata.shop.example/", "must point to public addresses only: metadata.shop.example resolves to a non-public address"],
+    ["http://postgres:5432/", "must point to public addresses only: postgres resolves to a non-public address"],
+  ])("registration refuses %s", async (url, message) => {
+    const dns = fakeDns({ "metadata.shop.example": ["169.254.169.254"], postgres: ["172.18.0.3"] });
+    const webhooks = createWebhookService({ ...developmentDeps(world().deps), resolveHost: dns.resolve });
+    await expect(webhooks.createEndpoint(shop.id, { url, events: ["question.created"] })).rejects.toMatchObject({
+      status: 400,
+      code: "webhook-url-refused",
+      errors: [{ path: "body.url", message }],
+    });
+  });
+
+  it("registration takes http:// on loopback, by address or by a name that resolves there", async () => {
+    const dns = fakeDns({ localhost: ["127.0.0.1", "::1"] });
+    const webhooks = createWebhookService({ ...developmentDeps(world().deps), resolveHost: dns.resolve });
+    for (const url of ["http://127.0.0.1:9/hooks", "http://[::1]:9/hooks", "http://localhost:9/hooks"]) {
+      await expect(webhooks.createEndpoint(shop.id, { url, events: ["question.created"] })).resolves.toMatchObject({ url });
+    }
+    expect(dns.asked).toEqual(["localhost"]);
+  });
+
+  it("delivery refuses a stored metadata address, and a name that now resolves to a private one, without connecting", async () => {
+    const receiver = await startReceiver();
+    try {
+      const dns = fakeDns({ "hooks.shop.example": ["127.0.0.1"] });
+      const { logger, lines } = capturingLogger();
+      const webhookDeps = { ...developmentDeps(world().deps), logger, resolveHost: dns.resolve };
+      const metadata = await storedEndpoint("http://169.254.169.254/latest/meta-data/");
+      await world().emit(shop.id);
+      expect(await deliverOnce(webhookDeps, metadata.id)).toMatchObject({
+        attempts: 1,
+        lastError: "refused: the URL must not point to 169.254.169.254: a cloud metadata address",
+      });
+
+      // Registered while the name pointed to this machine; the port is the receiver's, so a connection would show.
+      const endpoint = await createWebhookService(webhookDeps).createEndpoint(shop.id, {
+        url: `http://hooks.shop.example:${receiver.port}/events?token=t0`,
+        events: ["question.created"],
+      });
+      dns.answers["hooks.shop.example"] = ["172.18.0.3"];
+      await world().emit(shop.id);
+      const delivery = await deliverOnce(webhookDeps, endpoint.id);
+      expect(delivery).toMatchObject({ status: "pending", attempts: 1, lastError: "refused: hooks.shop.example resolves to a non-public address" });
+      expect(receiver.connections).toBe(0);
+      expect(lines).toEqual([
+        expect.objectContaining({ endpointId: endpoint.id, host: `hooks.shop.example:${receiver.port}`, detail: "hooks.shop.example resolves to 172.18.0.3, a private address" }),
+      ]);
+      expect(JSON.stringify(lines)).not.toContain("t0");
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
@@ -126,7 +219,8 @@ describe("delivery", () => {
       await world().emit(shop.id);
 
       const delivery = await deliverOnce(webhookDeps, endpoint.id);
-      const reason = "refused: hooks.shop.example resolves to 127.0.0.1, a loopback address";
+      // Which address, the shop is not told: it could map our internal DNS that way.
+      const reason = "refused: hooks.shop.example resolves to a non-public address";
       expect(delivery).toMatchObject({ status: "pending", attempts: 1, lastResponseCode: null, lastError: reason });
       expect(delivery.history).toEqual([expect.objectContaining({ number: 1, responseCode: null, error: reason })]);
       expect(receiver.connections).toBe(0);
@@ -140,9 +234,9 @@ describe("delivery", () => {
     const { deps } = world();
     const receiver = await startReceiver();
     try {
-      // Private addresses allowed, so a name may lead to the receiver on 127.0.0.1; only our resolver knows the name.
+      // Loopback allowed, so a name may lead to the receiver on 127.0.0.1; only our resolver knows the name.
       const dns = fakeDns({ "hooks.shop.example": ["127.0.0.1"] });
-      const webhookDeps = { ...deps, resolveHost: dns.resolve, config: { ...deps.config, WEBHOOK_ALLOW_PRIVATE_URLS: "true" as const } };
+      const webhookDeps = { ...deps, resolveHost: dns.resolve, config: { ...deps.config, WEBHOOK_ALLOW_LOOPBACK_URLS: "true" as const } };
       const endpoint = await createWebhookService(webhookDeps).createEndpoint(shop.id, {
         url: `http://hooks.shop.example:${receiver.port}/events`,
         events: ["question.created"],
@@ -152,8 +246,8 @@ describe("delivery", () => {
       expect(delivery).toMatchObject({ status: "succeeded", lastResponseCode: 200 });
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0]!.headers.host).toBe(`hooks.shop.example:${receiver.port}`);
-      // Once for the delivery (registration skips DNS when private URLs are allowed); the system resolver never saw it.
-      expect(dns.asked).toEqual(["hooks.shop.example"]);
+      // Once at registration, once for the delivery; the system resolver never saw it.
+      expect(dns.asked).toEqual(["hooks.shop.example", "hooks.shop.example"]);
     } finally {
       await receiver.close();
     }
@@ -168,11 +262,7 @@ describe("delivery", () => {
     const { deps } = world();
     const dns = fakeDns({ "hooks.shop.example": [PUBLIC] });
     const webhookDeps = { ...deps, resolveHost: dns.resolve };
-    // As if registered while private URLs were allowed: straight into the table.
-    const endpoint = await createWebhookService({ ...webhookDeps, config: { ...deps.config, WEBHOOK_ALLOW_PRIVATE_URLS: "true" } }).createEndpoint(shop.id, {
-      url,
-      events: ["question.created"],
-    });
+    const endpoint = await storedEndpoint(url);
     await world().emit(shop.id);
     const delivery = await deliverOnce(webhookDeps, endpoint.id);
     expect(delivery).toMatchObject({ attempts: 1, lastResponseCode: null, lastError: reason });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { addressesRefusal, addressRefusal, hostOf, isIpLiteral, MAX_URL_LENGTH, urlRefusal } from "./address-policy.js";
+import { addressesRefusal, addressRefusal, hostOf, isIpLiteral, MAX_URL_LENGTH, STRICT, urlRefusal } from "./address-policy.js";
+
+const strict = { allowLoopback: false };
+const relaxed = { allowLoopback: true };
+
+/** The machine itself: the only addresses that development and tests take beyond public ones. */
+const LOOPBACK = ["127.0.0.1", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::ffff:7f00:1"];
 
 describe("addressRefusal", () => {
   it.each([
@@ -56,6 +62,13 @@ describe("addressRefusal", () => {
     ["2002:7f00:1::", "a loopback address"],
   ])("refuses %s as %s", (address, label) => {
     expect(addressRefusal(address)).toBe(label);
+    expect(addressRefusal(address, strict)).toBe(label);
+    // Relaxed, only loopback passes: metadata, link-local, private, and loopback inside a routed IPv6 form stay refused.
+    expect(addressRefusal(address, relaxed)).toBe(LOOPBACK.includes(address) ? null : label);
+  });
+
+  it("production's policy is the default", () => {
+    expect(STRICT).toEqual(strict);
   });
 
   it.each([
@@ -89,29 +102,53 @@ describe("addressRefusal", () => {
     "2001:db9::1",
   ])("lets public %s through", (address) => {
     expect(addressRefusal(address)).toBeNull();
+    expect(addressRefusal(address, relaxed)).toBeNull();
   });
 
   it("refuses what is not an IP address", () => {
-    expect(addressRefusal("localhost")).toBe("not an IP address");
-    expect(addressRefusal("")).toBe("not an IP address");
+    for (const policy of [strict, relaxed]) {
+      expect(addressRefusal("localhost", policy)).toBe("not an IP address");
+      expect(addressRefusal("", policy)).toBe("not an IP address");
+    }
   });
 });
 
 describe("urlRefusal", () => {
-  const strict = { allowPrivate: false };
-  const relaxed = { allowPrivate: true };
-
   it("takes public https URLs, by name or by address", () => {
     expect(urlRefusal("https://hooks.shop.example/expertline?source=el", strict)).toBeNull();
     expect(urlRefusal("https://93.184.215.14:8443/hooks", strict)).toBeNull();
     expect(urlRefusal("https://[2606:4700:4700::1111]/hooks", strict)).toBeNull();
   });
 
-  it("needs https unless private URLs are allowed", () => {
+  it("needs https unless loopback is allowed", () => {
     expect(urlRefusal("http://hooks.shop.example/", strict)).toBe("must be an https:// URL");
+    expect(urlRefusal("http://127.0.0.1:4000/hooks", strict)).toBe("must be an https:// URL");
     expect(urlRefusal("http://127.0.0.1:4000/hooks", relaxed)).toBeNull();
+    expect(urlRefusal("http://hooks.shop.example/", relaxed)).toBeNull();
     expect(urlRefusal("ftp://hooks.shop.example/", relaxed)).toBe("must be an https:// URL");
+    expect(urlRefusal("ftp://hooks.shop.example/", strict)).toBe("must be an https:// URL");
   });
+
+  it.each([
+    ["http://169.254.169.254/latest/meta-data", "must not point to 169.254.169.254: a cloud metadata address"],
+    ["http://[fd00:ec2::254]/", "must not point to fd00:ec2::254: a cloud metadata address"],
+    ["http://169.254.170.2/v2/credentials", "must not point to 169.254.170.2: a link-local address"],
+    ["http://[fe80::1]/", "must not point to fe80::1: a link-local address"],
+    ["http://10.0.0.5/", "must not point to 10.0.0.5: a private address"],
+    ["http://192.168.1.20:8080/", "must not point to 192.168.1.20: a private address"],
+    ["http://0.0.0.0:4000/", "must not point to 0.0.0.0: an unspecified address (0.0.0.0/8)"],
+    ["http://[::ffff:169.254.169.254]/", "must not point to ::ffff:a9fe:a9fe: a cloud metadata address"],
+    ["http://[64:ff9b::7f00:1]/", "must not point to 64:ff9b::7f00:1: a loopback address"],
+  ])("refuses %s even where loopback is allowed", (url, reason) => {
+    expect(urlRefusal(url, relaxed)).toBe(reason);
+  });
+
+  it.each(["http://localhost:4000/hooks", "http://api.localhost/hooks", "http://127.0.0.1/hooks", "http://[::1]:4000/", "http://[::ffff:127.0.0.1]/"])(
+    "takes the loopback URL %s where loopback is allowed",
+    (url) => {
+      expect(urlRefusal(url, relaxed)).toBeNull();
+    },
+  );
 
   it.each([
     ["https://169.254.169.254/latest/meta-data", "must not point to 169.254.169.254: a cloud metadata address"],
@@ -125,7 +162,6 @@ describe("urlRefusal", () => {
     ["https://[fd00:ec2::254]/", "must not point to fd00:ec2::254: a cloud metadata address"],
   ])("refuses %s in production", (url, reason) => {
     expect(urlRefusal(url, strict)).toBe(reason);
-    expect(urlRefusal(url, relaxed)).toBeNull();
   });
 
   it("refuses what is never right: not a URL, too long, credentials, fragments", () => {
@@ -142,12 +178,35 @@ describe("urlRefusal", () => {
 });
 
 describe("addressesRefusal", () => {
-  it("needs every address public, naming the first that is not", () => {
-    expect(addressesRefusal("hooks.shop.example", ["93.184.215.14", "2606:4700:4700::1111"])).toBeNull();
-    expect(addressesRefusal("hooks.shop.example", ["93.184.215.14", "10.1.2.3"])).toBe("hooks.shop.example resolves to 10.1.2.3, a private address");
-    expect(addressesRefusal("localhost", ["127.0.0.1", "::1"])).toBe("localhost resolves to 127.0.0.1, a loopback address");
-    expect(addressesRefusal("10.0.0.5", ["10.0.0.5"])).toBe("10.0.0.5 is a private address");
-    expect(addressesRefusal("nothing.example", [])).toBe("nothing.example does not resolve to any address");
+  it("needs every address public; the shop is not told which address a name resolved to, our log is", () => {
+    expect(addressesRefusal("hooks.shop.example", ["93.184.215.14", "2606:4700:4700::1111"], strict)).toBeNull();
+    expect(addressesRefusal("hooks.shop.example", ["93.184.215.14", "10.1.2.3", "127.0.0.1"], strict)).toEqual({
+      reason: "hooks.shop.example resolves to a non-public address",
+      detail: "hooks.shop.example resolves to 10.1.2.3, a private address",
+    });
+    expect(addressesRefusal("localhost", ["127.0.0.1", "::1"], strict)).toEqual({
+      reason: "localhost resolves to a non-public address",
+      detail: "localhost resolves to 127.0.0.1, a loopback address",
+    });
+    // An address the shop wrote itself is no secret.
+    expect(addressesRefusal("10.0.0.5", ["10.0.0.5"], strict)).toEqual({ reason: "10.0.0.5 is a private address", detail: "10.0.0.5 is a private address" });
+    expect(addressesRefusal("nothing.example", [], strict)).toEqual({
+      reason: "nothing.example does not resolve to any address",
+      detail: "nothing.example does not resolve to any address",
+    });
+  });
+
+  it("where loopback is allowed, takes loopback and still refuses the rest", () => {
+    expect(addressesRefusal("localhost", ["127.0.0.1", "::1"], relaxed)).toBeNull();
+    expect(addressesRefusal("postgres", ["172.18.0.3"], relaxed)).toEqual({
+      reason: "postgres resolves to a non-public address",
+      detail: "postgres resolves to 172.18.0.3, a private address",
+    });
+    expect(addressesRefusal("metadata.internal", ["127.0.0.1", "169.254.169.254"], relaxed)).toEqual({
+      reason: "metadata.internal resolves to a non-public address",
+      detail: "metadata.internal resolves to 169.254.169.254, a cloud metadata address",
+    });
+    expect(addressesRefusal("nothing.example", [], relaxed)?.reason).toBe("nothing.example does not resolve to any address");
   });
 });
 

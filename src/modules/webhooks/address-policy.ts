@@ -1,10 +1,15 @@
 /**
- * Which webhook URLs and addresses we may POST to (SSRF). When private URLs
- * are not allowed (production), an endpoint must be https and every address
- * its host resolves to must be public: not loopback, private, link-local,
- * shared (CGNAT), multicast, reserved, or a cloud metadata address, in IPv4
- * or in any IPv6 form that embeds an IPv4 address (mapped, compatible, NAT64,
- * 6to4). Pure functions: resolving and connecting happen in transport.ts.
+ * Which webhook URLs and addresses we may POST to (SSRF). In production an
+ * endpoint must be https and every address its host resolves to must be
+ * public: not loopback, private, link-local, shared (CGNAT), multicast,
+ * reserved, or a cloud metadata address, in IPv4 or in any IPv6 form that
+ * embeds an IPv4 address (mapped, compatible, NAT64, 6to4). Development and
+ * tests relax exactly two rules, so a receiver on the developer's own machine
+ * works: http:// is taken, and loopback addresses (127.0.0.0/8, ::1, and
+ * 127.x written IPv4-mapped) are. Private, link-local and metadata addresses
+ * stay refused in every mode: a developer's laptop or a CI runner sits on
+ * networks and clouds of its own. Pure functions: resolving and connecting
+ * happen in transport.ts.
  */
 import { isIPv4, isIPv6 } from "node:net";
 
@@ -14,9 +19,17 @@ interface Cidr {
 }
 
 interface Range extends Cidr {
-  /** Completes "resolves to 10.0.0.5, ..." */
+  /** Completes "10.0.0.5 is ..." */
   label: string;
 }
+
+export interface AddressPolicy {
+  /** http:// and loopback addresses taken (development and tests); never by default in production. */
+  allowLoopback: boolean;
+}
+
+/** Production's policy. */
+export const STRICT: AddressPolicy = { allowLoopback: false };
 
 /** Callers validate first (isIPv4); a malformed part reads as 0 rather than throwing. */
 function ipv4ToBigInt(address: string): bigint {
@@ -61,6 +74,7 @@ function inRange(value: bigint, range: Cidr, width: number): boolean {
 }
 
 const PRIVATE = "a private address";
+const LOOPBACK = "a loopback address";
 const RESERVED = "a reserved address";
 const DOCUMENTATION = "a documentation address";
 const METADATA = "a cloud metadata address";
@@ -71,7 +85,7 @@ const IPV4_RANGES: Range[] = [
   range4("0.0.0.0/8", "an unspecified address (0.0.0.0/8)"),
   range4("10.0.0.0/8", PRIVATE),
   range4("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
-  range4("127.0.0.0/8", "a loopback address"),
+  range4("127.0.0.0/8", LOOPBACK),
   range4("169.254.0.0/16", "a link-local address"),
   range4("172.16.0.0/12", PRIVATE),
   range4("192.0.0.0/24", RESERVED),
@@ -88,7 +102,7 @@ const IPV4_RANGES: Range[] = [
 const IPV6_RANGES: Range[] = [
   range6("fd00:ec2::254/128", METADATA),
   range6("::/128", "an unspecified address (::)"),
-  range6("::1/128", "a loopback address"),
+  range6("::1/128", LOOPBACK),
   range6("64:ff9b:1::/48", RESERVED),
   range6("100::/64", RESERVED),
   range6("2001::/32", "a Teredo tunnel address"),
@@ -102,9 +116,12 @@ const IPV6_RANGES: Range[] = [
 /**
  * IPv6 forms that carry an IPv4 address, judged by that address: IPv4-mapped,
  * IPv4-compatible, NAT64, and 6to4. [range, how far right of the IPv4 address's last bit the range ends].
+ * Only the mapped form reaches the IPv4 address itself (the system connects to it over IPv4):
+ * the others are routed elsewhere, so a loopback address inside them is no loopback.
  */
+const IPV4_MAPPED = cidr6("::ffff:0:0/96");
 const EMBEDDING_IPV4: [Cidr, number][] = [
-  [cidr6("::ffff:0:0/96"), 0],
+  [IPV4_MAPPED, 0],
   [cidr6("::/96"), 0],
   [cidr6("64:ff9b::/96"), 0],
   [cidr6("2002::/16"), 80],
@@ -114,21 +131,33 @@ function ipv4Refusal(value: bigint): string | null {
   return IPV4_RANGES.find((range) => inRange(value, range, 32))?.label ?? null;
 }
 
-/**
- * Why we must not connect to `address` (an IP literal), or null when it is a
- * public address. Input that is not an IP address is refused too.
- */
-export function addressRefusal(address: string): string | null {
-  if (isIPv4(address)) return ipv4Refusal(ipv4ToBigInt(address));
+/** What `address` is when we must not connect to it in production, and whether it is the machine itself. */
+function classify(address: string): { label: string; loopback: boolean } | null {
+  if (isIPv4(address)) {
+    const label = ipv4Refusal(ipv4ToBigInt(address));
+    return label ? { label, loopback: label === LOOPBACK } : null;
+  }
   const bare = address.split("%")[0] ?? address;
-  if (!isIPv6(bare)) return "not an IP address";
+  if (!isIPv6(bare)) return { label: "not an IP address", loopback: false };
   const value = ipv6ToBigInt(bare);
   const own = IPV6_RANGES.find((range) => inRange(value, range, 128));
-  if (own) return own.label;
+  if (own) return { label: own.label, loopback: own.label === LOOPBACK };
   for (const [range, shift] of EMBEDDING_IPV4) {
-    if (inRange(value, range, 128)) return ipv4Refusal((value >> BigInt(shift)) & 0xffffffffn);
+    if (!inRange(value, range, 128)) continue;
+    const label = ipv4Refusal((value >> BigInt(shift)) & 0xffffffffn);
+    return label ? { label, loopback: label === LOOPBACK && range === IPV4_MAPPED } : null;
   }
   return null;
+}
+
+/**
+ * Why we must not connect to `address` (an IP literal) under `policy`, or
+ * null when we may. Input that is not an IP address is refused too.
+ */
+export function addressRefusal(address: string, policy: AddressPolicy = STRICT): string | null {
+  const found = classify(address);
+  if (!found || (found.loopback && policy.allowLoopback)) return null;
+  return found.label;
 }
 
 /** A URL's hostname as an address or a name: IPv6 literals lose their brackets. */
@@ -144,10 +173,10 @@ export const MAX_URL_LENGTH = 2048;
 
 /**
  * What is wrong with `raw` as an endpoint URL before any name is resolved,
- * or null. With private URLs not allowed: https only, and an IP literal (or
- * localhost) must be public. Names are checked once resolved (addressesRefusal).
+ * or null. https only unless loopback is allowed; an IP literal (or
+ * localhost) must pass addressRefusal. Names are checked once resolved (addressesRefusal).
  */
-export function urlRefusal(raw: string, { allowPrivate }: { allowPrivate: boolean }): string | null {
+export function urlRefusal(raw: string, policy: AddressPolicy): string | null {
   if (raw.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
   let url: URL;
   try {
@@ -159,23 +188,38 @@ export function urlRefusal(raw: string, { allowPrivate }: { allowPrivate: boolea
   // Credentials in the URL would sit in our database in plain text: the signature is how a receiver knows it is us.
   if (url.username !== "" || url.password !== "") return "must not contain a user name or password; verify the Expertline-Signature header instead";
   if (url.hash !== "") return "must not contain a #fragment";
-  if (allowPrivate) return null;
-  if (url.protocol !== "https:") return "must be an https:// URL";
+  if (url.protocol !== "https:" && !policy.allowLoopback) return "must be an https:// URL";
   const host = hostOf(url);
-  if (host === "localhost" || host.endsWith(".localhost")) return `must not point to ${host}: a loopback address`;
+  if ((host === "localhost" || host.endsWith(".localhost")) && !policy.allowLoopback) return `must not point to ${host}: ${LOOPBACK}`;
   if (isIpLiteral(host)) {
-    const refusal = addressRefusal(host);
+    const refusal = addressRefusal(host, policy);
     if (refusal) return `must not point to ${host}: ${refusal}`;
   }
   return null;
 }
 
-/** Why a host that resolved to `addresses` must not be called, or null when every address is public. */
-export function addressesRefusal(host: string, addresses: readonly string[]): string | null {
-  if (addresses.length === 0) return `${host} does not resolve to any address`;
+export interface HostRefusal {
+  /**
+   * What the shop is told (the 400, the delivery log, the disabled event).
+   * Never the address a name resolved to: that would let a shop map our internal DNS.
+   */
+  reason: string;
+  /** What we log on our side: the first address refused, and why. */
+  detail: string;
+}
+
+/** Why a host that resolved to `addresses` must not be called, or null when every address passes addressRefusal. */
+export function addressesRefusal(host: string, addresses: readonly string[], policy: AddressPolicy): HostRefusal | null {
+  if (addresses.length === 0) {
+    const reason = `${host} does not resolve to any address`;
+    return { reason, detail: reason };
+  }
   for (const address of addresses) {
-    const refusal = addressRefusal(address);
-    if (refusal) return address === host ? `${host} is ${refusal}` : `${host} resolves to ${address}, ${refusal}`;
+    const refusal = addressRefusal(address, policy);
+    if (!refusal) continue;
+    // An address the shop wrote itself can be named back to it.
+    if (address === host) return { reason: `${host} is ${refusal}`, detail: `${host} is ${refusal}` };
+    return { reason: `${host} resolves to a non-public address`, detail: `${host} resolves to ${address}, ${refusal}` };
   }
   return null;
 }

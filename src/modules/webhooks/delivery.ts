@@ -157,9 +157,16 @@ export async function attemptDelivery(deps: WebhookDeps, job: AttemptJob, contex
       }),
     },
     timeoutMs: settings.timeoutMs,
-    allowPrivate: settings.allowPrivate,
+    policy: { allowLoopback: settings.allowLoopback },
     resolve: deps.resolveHost ?? systemResolver,
   });
+  if (outcome.refusalDetail) {
+    // The shop sees only that the name does not resolve to a public address; which address it was is for us.
+    deps.logger.warn(
+      { deliveryId: delivery.id, endpointId: delivery.endpointId, shopId: delivery.endpoint.shopId, host: new URL(delivery.endpoint.url).host, detail: outcome.refusalDetail },
+      "webhook delivery refused: the endpoint's host resolves to an address we do not call",
+    );
+  }
   await recordOutcome(deps, { delivery, job, outcome, startedAt });
 }
 

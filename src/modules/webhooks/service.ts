@@ -72,25 +72,31 @@ export function createWebhookService(deps: WebhookDeps) {
   const settings = webhookSettings(deps.config);
   const resolve = deps.resolveHost ?? systemResolver;
 
+  const policy = { allowLoopback: settings.allowLoopback };
+
   /**
-   * The URL as stored, or a 400. Without private URLs allowed, a name must
-   * resolve now, to public addresses only; delivery checks again, since
-   * DNS answers change.
+   * The URL as stored, or a 400. A name must resolve now, to addresses the
+   * policy takes (public ones; loopback too in development); delivery checks
+   * again, since DNS answers change. The 400 never says which address a name
+   * resolved to (that would map our internal DNS for the shop): the log does.
    */
-  async function checkUrl(raw: string): Promise<string> {
-    const refusal = urlRefusal(raw, settings);
+  async function checkUrl(shopId: string, raw: string): Promise<string> {
+    const refusal = urlRefusal(raw, policy);
     if (refusal) throw urlRefused(refusal);
     const url = new URL(raw);
     const host = hostOf(url);
-    if (!settings.allowPrivate && !isIpLiteral(host)) {
+    if (!isIpLiteral(host)) {
       let addresses: string[];
       try {
         addresses = (await resolve(host)).map((entry) => entry.address);
       } catch {
         throw urlRefused(`must name a host that resolves: ${host} does not`);
       }
-      const unsafe = addressesRefusal(host, addresses);
-      if (unsafe) throw urlRefused(`must point to public addresses only: ${unsafe}`);
+      const unsafe = addressesRefusal(host, addresses, policy);
+      if (unsafe) {
+        deps.logger.info({ shopId, host, detail: unsafe.detail }, "webhook URL refused: its host resolves to an address we do not call");
+        throw urlRefused(`must point to public addresses only: ${unsafe.reason}`);
+      }
     }
     return url.href;
   }
@@ -105,7 +111,7 @@ export function createWebhookService(deps: WebhookDeps) {
 
   return {
     async createEndpoint(shopId: string, input: CreateEndpoint) {
-      const url = await checkUrl(input.url);
+      const url = await checkUrl(shopId, input.url);
       const id = uuidv7();
       const salt = newSecretSalt();
       const endpoint = await prisma.$transaction(async (tx) => {
@@ -133,7 +139,7 @@ export function createWebhookService(deps: WebhookDeps) {
 
     async updateEndpoint(shopId: string, id: string, input: UpdateEndpoint) {
       await findEndpoint(shopId, id);
-      const url = input.url === undefined ? undefined : await checkUrl(input.url);
+      const url = input.url === undefined ? undefined : await checkUrl(shopId, input.url);
       const updated = await prisma.$transaction(async (tx) => {
         const now = clock.now();
         const { count } = await tx.webhookEndpoint.updateMany({

@@ -1,4 +1,5 @@
 import type { Config } from "../../config.js";
+import type { AddressPolicy } from "./address-policy.js";
 
 /**
  * Development and tests sign with this public key, so their secrets are
@@ -7,17 +8,19 @@ import type { Config } from "../../config.js";
  */
 export const DEVELOPMENT_SIGNING_KEY = "expertline-development-webhook-signing-key-public";
 
-export interface WebhookSettings {
+export interface WebhookSettings extends AddressPolicy {
   signingKey: string;
   timeoutMs: number;
-  /** http:// and loopback/private addresses allowed (development, tests); never by default in production. */
-  allowPrivate: boolean;
 }
 
-export function webhookSettings(config: Pick<Config, "NODE_ENV" | "WEBHOOK_SIGNING_KEY" | "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_ALLOW_PRIVATE_URLS">): WebhookSettings {
+type WebhookConfig = Pick<Config, "NODE_ENV" | "WEBHOOK_SIGNING_KEY" | "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_ALLOW_LOOPBACK_URLS" | "WEBHOOK_ALLOW_PRIVATE_URLS">;
+
+export function webhookSettings(config: WebhookConfig): WebhookSettings {
+  // The old name still counts when the new one is unset; it now allows loopback too, nothing more (address-policy.ts).
+  const allowLoopback = config.WEBHOOK_ALLOW_LOOPBACK_URLS ?? config.WEBHOOK_ALLOW_PRIVATE_URLS;
   return {
     signingKey: config.WEBHOOK_SIGNING_KEY ?? DEVELOPMENT_SIGNING_KEY,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS ? config.WEBHOOK_ALLOW_PRIVATE_URLS === "true" : config.NODE_ENV !== "production",
+    allowLoopback: allowLoopback ? allowLoopback === "true" : config.NODE_ENV !== "production",
   };
 }

@@ -4,13 +4,14 @@
  * address itself (an IP, never the name), so a DNS answer that changes
  * between the check and the connection cannot slip a private address in.
  * The Host header, TLS's SNI and its certificate check still use the name. Redirects are not
- * followed; the response body is read up to a short excerpt, no further.
+ * followed. The answer is decided by the status line; the body is read up to a short
+ * excerpt, for a short while, no further.
  */
 import { lookup } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
-import { addressesRefusal, hostOf, isIpLiteral, urlRefusal } from "./address-policy.js";
+import { addressesRefusal, hostOf, isIpLiteral, urlRefusal, type AddressPolicy } from "./address-policy.js";
 
 export interface ResolvedAddress {
   address: string;
@@ -25,6 +26,12 @@ export const systemResolver: ResolveHost = async (host) =>
 
 /** Only this much of a response body is kept (the delivery log's excerpt). */
 export const RESPONSE_EXCERPT_BYTES = 2048;
+/**
+ * How long the excerpt is waited for once the status line is in. The answer
+ * is decided by then: a body that trickles in slowly is cut short here, and
+ * never turns a 2xx into a failure.
+ */
+export const RESPONSE_EXCERPT_WAIT_MS = 1_000;
 
 export interface PostOutcome {
   /** A 2xx answer. */
@@ -37,6 +44,11 @@ export interface PostOutcome {
   durationMs: number;
   /** False when the attempt was refused before any connection was tried (SSRF, bad URL, unresolvable). */
   connectionTried: boolean;
+  /**
+   * For our log only, never for the shop: when a resolved address was
+   * refused, which one and why (`error` says only that it was not public).
+   */
+  refusalDetail: string | null;
 }
 
 export interface PostInput {
@@ -44,32 +56,34 @@ export interface PostInput {
   body: string;
   headers: Record<string, string>;
   timeoutMs: number;
-  allowPrivate: boolean;
+  policy: AddressPolicy;
   resolve: ResolveHost;
 }
 
-class Refused extends Error {}
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly detail: string | null = null,
+  ) {
+    super(message);
+  }
+}
 class TimedOut extends Error {}
 
 /** Resolves and checks the host; the address to connect to, or a Refused error. */
-async function pickAddress(url: URL, allowPrivate: boolean, resolve: ResolveHost): Promise<ResolvedAddress> {
+async function pickAddress(url: URL, policy: AddressPolicy, resolve: ResolveHost): Promise<ResolvedAddress> {
   const host = hostOf(url);
-  if (isIpLiteral(host)) {
-    const refusal = allowPrivate ? null : addressesRefusal(host, [host]);
-    if (refusal) throw new Refused(`refused: ${refusal}`);
-    return { address: host, family: host.includes(":") ? 6 : 4 };
-  }
+  const literal = isIpLiteral(host);
   let addresses: ResolvedAddress[];
   try {
-    addresses = await resolve(host);
+    addresses = literal ? [{ address: host, family: host.includes(":") ? 6 : 4 }] : await resolve(host);
   } catch (error) {
-    throw new Refused(`could not resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Refused(`could not resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? "lookup failed"}`);
   }
-  const refusal = allowPrivate ? (addresses.length === 0 ? `${host} does not resolve to any address` : null) : addressesRefusal(host, addresses.map((entry) => entry.address));
-  if (refusal) throw new Refused(`refused: ${refusal}`);
-  const [first] = addresses;
-  if (!first) throw new Refused(`refused: ${host} does not resolve to any address`);
-  return first;
+  const refusal = addressesRefusal(host, addresses.map((entry) => entry.address), policy);
+  if (refusal) throw new Refused(`refused: ${refusal.reason}`, refusal.detail);
+  // addressesRefusal refuses an empty answer, so there is a first.
+  return addresses[0]!;
 }
 
 /** PostgreSQL text cannot hold NUL; a receiver's body may. */
@@ -84,7 +98,18 @@ function describeError(error: unknown): string {
   return text.slice(0, 500);
 }
 
-function send(url: URL, pinned: ResolvedAddress, input: PostInput, signal: AbortSignal): Promise<{ status: number; excerpt: string }> {
+/**
+ * Resolves once the status line and headers are in and the excerpt is read
+ * (or RESPONSE_EXCERPT_WAIT_MS passed); `onHeaders` runs when they arrive, so
+ * the caller's deadline covers the answer, not the body.
+ */
+function send(
+  url: URL,
+  pinned: ResolvedAddress,
+  input: PostInput,
+  signal: AbortSignal,
+  onHeaders: () => void,
+): Promise<{ status: number; excerpt: string }> {
   const host = hostOf(url);
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -104,20 +129,29 @@ function send(url: URL, pinned: ResolvedAddress, input: PostInput, signal: Abort
         signal,
       },
       (response) => {
+        onHeaders();
+        const status = response.statusCode ?? 0;
         const chunks: Buffer[] = [];
         let size = 0;
-        const finish = () => resolve({ status: response.statusCode ?? 0, excerpt: excerptOf(chunks) });
+        let finished = false;
+        // Whatever ends the body (its end, enough of it, the excerpt's time, a reset) ends it with what arrived.
+        const finish = () => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(excerptTimer);
+          resolve({ status, excerpt: excerptOf(chunks) });
+          // The rest of a large or slow body is not read, nor waited for.
+          response.destroy();
+        };
+        const excerptTimer = setTimeout(finish, RESPONSE_EXCERPT_WAIT_MS);
         response.on("data", (chunk: Buffer) => {
           chunks.push(chunk);
           size += chunk.length;
-          if (size >= RESPONSE_EXCERPT_BYTES) {
-            // Enough: the rest of a large body is not read, nor waited for.
-            finish();
-            response.destroy();
-          }
+          if (size >= RESPONSE_EXCERPT_BYTES) finish();
         });
         response.on("end", finish);
-        response.on("error", reject);
+        response.on("error", finish);
+        response.on("close", finish);
       },
     );
     request.on("error", reject);
@@ -128,26 +162,29 @@ function send(url: URL, pinned: ResolvedAddress, input: PostInput, signal: Abort
 export async function postWebhook(input: PostInput): Promise<PostOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const shapeRefusal = urlRefusal(input.url, { allowPrivate: input.allowPrivate });
-  if (shapeRefusal) return { ok: false, responseCode: null, responseExcerpt: null, error: `refused: the URL ${shapeRefusal}`, durationMs: elapsed(), connectionTried: false };
+  const shapeRefusal = urlRefusal(input.url, input.policy);
+  if (shapeRefusal) {
+    return { ok: false, responseCode: null, responseExcerpt: null, error: `refused: the URL ${shapeRefusal}`, durationMs: elapsed(), connectionTried: false, refusalDetail: null };
+  }
   const url = new URL(input.url);
   const controller = new AbortController();
-  // One deadline for all of it: resolving, connecting, TLS, the answer.
+  // One deadline for all of it up to the status line: resolving, connecting, TLS, the answer. Not the body (send).
   const timer = setTimeout(() => controller.abort(new TimedOut(`no answer within ${input.timeoutMs} ms`)), input.timeoutMs);
   let connectionTried = false;
   try {
     const address = await Promise.race([
-      pickAddress(url, input.allowPrivate, input.resolve),
+      pickAddress(url, input.policy, input.resolve),
       new Promise<never>((_resolve, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true })),
     ]);
     connectionTried = true;
-    const { status, excerpt } = await send(url, address, input, controller.signal);
+    const { status, excerpt } = await send(url, address, input, controller.signal, () => clearTimeout(timer));
     const ok = status >= 200 && status < 300;
     const error = ok ? null : status >= 300 && status < 400 ? `answered ${status}: redirects are not followed` : `answered ${status}`;
-    return { ok, responseCode: status, responseExcerpt: excerpt, error, durationMs: elapsed(), connectionTried };
+    return { ok, responseCode: status, responseExcerpt: excerpt, error, durationMs: elapsed(), connectionTried, refusalDetail: null };
   } catch (error) {
     const reason = controller.signal.aborted && controller.signal.reason instanceof TimedOut ? controller.signal.reason : error;
-    return { ok: false, responseCode: null, responseExcerpt: null, error: describeError(reason), durationMs: elapsed(), connectionTried };
+    const refusalDetail = error instanceof Refused ? error.detail : null;
+    return { ok: false, responseCode: null, responseExcerpt: null, error: describeError(reason), durationMs: elapsed(), connectionTried, refusalDetail };
   } finally {
     clearTimeout(timer);
   }
