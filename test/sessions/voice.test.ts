@@ -44,6 +44,22 @@ async function runDelayedNow(context: TelephonyContext): Promise<void> {
   await context.settle();
 }
 
+const PRESSES_1: PhoneBehavior = { answer: "answer", inputs: [{ digits: "1" }] };
+
+/**
+ * A shop with its expert line, Dan (the first expert) and a customer's phone,
+ * set to answer as given (by default Dan presses 1 and the customer picks up).
+ */
+async function voiceWorld(context: TelephonyContext, phones: { shopName?: string; expert?: PhoneBehavior; customer?: PhoneBehavior } = {}) {
+  const world = await makeSessionWorld(context, phones.shopName ? { shopName: phones.shopName } : {});
+  const line = await expertLine(context.deps, world.shop.id);
+  const expert = world.experts[0]!;
+  const customer = nextPhone();
+  context.sandbox.state.phone(expert.phone).voice = phones.expert ?? PRESSES_1;
+  context.sandbox.state.phone(customer).voice = phones.customer ?? { answer: "answer" };
+  return { world, line, expert, customer };
+}
+
 async function askByVoice(context: TelephonyContext, world: SessionWorld, customerPhone: string) {
   const response = await context.app.inject({
     method: "POST",
@@ -60,12 +76,7 @@ describe("a voice question", () => {
   it("rings the expert first, bridges the customer after 1, and bills exactly the bridged seconds", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context, { shopName: "Brew Barn" });
-    const line = await expertLine(deps, world.shop.id);
-    const expert = world.experts[0]!;
-    const customer = nextPhone();
-    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const { world, line, expert, customer } = await voiceWorld(context, { shopName: "Brew Barn" });
 
     const questionId = await askByVoice(context, world, customer);
 
@@ -175,12 +186,7 @@ describe("a voice session's customer", () => {
   it("who does not answer is called back once after two minutes, then bridged", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    await expertLine(deps, world.shop.id);
-    const expert = world.experts[0]!;
-    const customer = nextPhone();
-    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }, { digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "no-answer", ringSeconds: 600 };
+    const { world, expert, customer } = await voiceWorld(context, { expert: { answer: "answer", inputs: [{ digits: "1" }, { digits: "1" }] }, customer: { answer: "no-answer", ringSeconds: 600 } });
     const questionId = await askByVoice(context, world, customer);
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
     expect(callsTo(context, customer).map((call) => call.status)).toEqual(["no-answer"]);
@@ -200,13 +206,8 @@ describe("a voice session's customer", () => {
 
   it("who misses the call back too is texted, and the session stays open", async () => {
     const context = ctx();
-    const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    await expertLine(deps, world.shop.id);
-    const expert = world.experts[0]!;
-    const customer = nextPhone();
-    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "busy" };
+    const { deps } = context;
+    const { world, expert, customer } = await voiceWorld(context, { customer: { answer: "busy" } });
     const questionId = await askByVoice(context, world, customer);
     await runDelayedNow(context);
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
@@ -224,12 +225,8 @@ describe("a voice session's customer", () => {
 describe("during a voice session", () => {
   it("DONE by text hangs up the live call, and the session ends with the call's seconds", async () => {
     const context = ctx();
-    const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    await expertLine(deps, world.shop.id);
-    const customer = nextPhone();
-    sandbox.state.phone(world.experts[0]!.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const { deps } = context;
+    const { world, customer } = await voiceWorld(context);
     const questionId = await askByVoice(context, world, customer);
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
     const proxy = await proxyOf(context, session.id);
@@ -246,12 +243,7 @@ describe("during a voice session", () => {
   it("a customer who missed the call and calls back is connected, and the scheduled call back rings nobody", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    await expertLine(deps, world.shop.id);
-    const expert = world.experts[0]!;
-    const customer = nextPhone();
-    sandbox.state.phone(expert.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "no-answer", ringSeconds: 600 };
+    const { world, customer } = await voiceWorld(context, { customer: { answer: "no-answer", ringSeconds: 600 } });
     const questionId = await askByVoice(context, world, customer);
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
     const proxy = await proxyOf(context, session.id);
@@ -380,11 +372,7 @@ describe("recording and the call-time cap", () => {
   it("does not record by default, and nobody hears a notice", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    await expertLine(deps, world.shop.id);
-    const customer = nextPhone();
-    sandbox.state.phone(world.experts[0]!.phone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(customer).voice = { answer: "answer" };
+    const { world, customer } = await voiceWorld(context);
     const questionId = await askByVoice(context, world, customer);
     const session = await deps.prisma.session.findUniqueOrThrow({ where: { questionId } });
     await sandbox.voice.hangup(callsTo(context, customer)[0]!.sid, { afterSeconds: 10 });
