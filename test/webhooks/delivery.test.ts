@@ -228,6 +228,21 @@ describe("retries", () => {
     expect(hooks.requests.slice(before).map((sent) => sent.path).sort()).toEqual(["/moved", "/slow"]);
   });
 
+  it("a 2xx is a success once its status line is in, however slowly its body follows", async () => {
+    const hooks = await receiver();
+    // The body starts at once and never ends, and longer than the delivery timeout would be too late.
+    hooks.answer(() => ({ status: 202, body: "accepted, still writing", neverEnd: true }));
+    const endpoint = await endpointFor(`${hooks.url}/slow-body`);
+    await world().emit(shop.id);
+    await world().settle();
+    const [delivery] = await deliveries(endpoint.id);
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1, lastResponseCode: 202, lastError: null });
+    expect(hooks.requests).toHaveLength(1);
+    // What came with the status line is kept; the wait for the rest is cut short, not counted as a failure.
+    const [attempt] = (await detail(endpoint.id, delivery!.id)).history;
+    expect(attempt).toMatchObject({ responseCode: 202, responseExcerpt: "accepted, still writing", error: null });
+  });
+
   it("a refused connection is a failed attempt with its reason", async () => {
     const closed = await receiver();
     const endpoint = await endpointFor(`${closed.url}/gone`);

@@ -49,6 +49,8 @@ export interface Reply {
   body?: string;
   /** Answer this late (a timeout, when longer than WEBHOOK_TIMEOUT_MS). */
   delayMs?: number;
+  /** Send the status line and `body`, then never end the body (a slow trickle, as far as we can tell). */
+  neverEnd?: boolean;
 }
 
 export interface Receiver {
@@ -73,9 +75,12 @@ export async function startReceiver(): Promise<Receiver> {
     request.on("end", () => {
       const received = { path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") };
       requests.push(received);
-      const { status, body = "", delayMs = 0 } = reply(received, requests.length - 1);
+      const { status, body = "", delayMs = 0, neverEnd = false } = reply(received, requests.length - 1);
       const send = () => {
-        if (!response.destroyed) response.writeHead(status, { "content-type": "text/plain" }).end(body);
+        if (response.destroyed) return;
+        response.writeHead(status, { "content-type": "text/plain" });
+        if (neverEnd) response.write(body);
+        else response.end(body);
       };
       if (delayMs === 0) return send();
       const timer = setTimeout(() => {
