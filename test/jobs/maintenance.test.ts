@@ -5,13 +5,16 @@ import { QUEUES } from "../../src/jobs/define.js";
 import {
   PURGE_IDEMPOTENCY,
   PURGE_PUBLISHED_OUTBOX,
+  PURGE_SHOP_WEBHOOK_EVENTS,
   PURGE_WEBHOOK_RECEIPTS,
+  SHOP_WEBHOOK_EVENT_RETENTION_MS,
   WEBHOOK_RECEIPT_RETENTION_MS,
 } from "../../src/modules/maintenance/jobs.js";
 import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS } from "../../src/modules/routing/sweep.js";
 import { SETTLE_STUCK_SMS } from "../../src/modules/telephony/stuck-sends.js";
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
 import { useTestContext } from "../helpers/context.js";
+import { makeShop } from "../helpers/factories.js";
 
 const ctx = useTestContext();
 let workers: RunningWorkers | undefined;
@@ -34,12 +37,13 @@ afterAll(async () => {
 });
 
 describe("maintenance worker", () => {
-  it("schedules the purges, the stuck-SMS sweep and the routing sweep on start", async () => {
+  it("schedules the purges, the stuck-SMS sweep, the routing sweep on start", async () => {
     const schedulers = await queue.getJobSchedulers();
     expect(Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler.every]))).toEqual({
       [PURGE_IDEMPOTENCY]: 3600_000,
       [PURGE_WEBHOOK_RECEIPTS]: 3600_000,
       [PURGE_PUBLISHED_OUTBOX]: 3600_000,
+      [PURGE_SHOP_WEBHOOK_EVENTS]: 3600_000,
       [SETTLE_STUCK_SMS]: 60_000,
       [SWEEP_ROUTING]: SWEEP_ROUTING_EVERY_MS,
     });
@@ -53,7 +57,7 @@ describe("maintenance worker", () => {
     const id = await workers?.connection.client("ID");
     expect(id).toBeDefined();
     await deps.redis.client("KILL", "ID", String(id));
-    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING];
+    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_SHOP_WEBHOOK_EVENTS, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING];
     let restored: string[] = [];
     for (let i = 0; i < 100 && restored.length < expected.length; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -74,6 +78,43 @@ describe("maintenance worker", () => {
     await job.waitUntilFinished(events, 10_000);
     const keys = (await deps.prisma.webhookReceipt.findMany()).map((row) => row.dedupeKey);
     expect(keys).toEqual(["sms:SMfresh"]);
+  });
+
+  it("purges shop webhook events past retention with their deliveries and attempts, unless a delivery is still pending", async () => {
+    const { deps, app } = ctx();
+    const { prisma } = deps;
+    const shop = await makeShop(app);
+    const endpoint = await prisma.webhookEndpoint.create({ data: { shopId: shop.id, url: "http://127.0.0.1:9/hooks", events: ["*"], secretSalt: "salt" } });
+    const old = new Date(Date.now() - SHOP_WEBHOOK_EVENT_RETENTION_MS - 60_000);
+    const recent = new Date(Date.now() - SHOP_WEBHOOK_EVENT_RETENTION_MS + 3600_000);
+    const event = async (name: string, createdAt: Date, status?: "pending" | "succeeded" | "failed") => {
+      const created = await prisma.webhookEvent.create({ data: { shopId: shop.id, type: "question.created", dedupeKey: `purge:${name}`, data: {}, createdAt } });
+      if (status) {
+        const delivery = await prisma.webhookDelivery.create({
+          // A pending delivery's next try is ahead, so the webhook sweep, which runs too, leaves it be.
+          data: { endpointId: endpoint.id, eventId: created.id, status, attempts: 1, createdAt, nextAttemptAt: status === "pending" ? new Date(Date.now() + 3600_000) : null },
+        });
+        await prisma.webhookAttempt.create({ data: { deliveryId: delivery.id, number: 1, trigger: "automatic", startedAt: createdAt, durationMs: 5, responseCode: 200 } });
+      }
+      return created.id;
+    };
+    const delivered = await event("old-delivered", old, "succeeded");
+    const failed = await event("old-failed", old, "failed");
+    const unwanted = await event("old-no-deliveries", old);
+    const stillPending = await event("old-pending", old, "pending");
+    const fresh = await event("recent-delivered", recent, "succeeded");
+
+    const job = await queue.add(PURGE_SHOP_WEBHOOK_EVENTS, {}, { jobId: "purge-shop-webhook-events-now" });
+    await job.waitUntilFinished(events, 10_000);
+
+    const left = (await prisma.webhookEvent.findMany({ where: { shopId: shop.id }, select: { id: true } })).map((row) => row.id);
+    expect(left.sort()).toEqual([stillPending, fresh].sort());
+    for (const gone of [delivered, failed, unwanted]) expect(left).not.toContain(gone);
+    // The cascade took the purged events' deliveries and attempts, and only theirs.
+    const deliveries = await prisma.webhookDelivery.findMany({ where: { endpointId: endpoint.id }, select: { eventId: true, history: { select: { number: true } } } });
+    expect(deliveries.map((row) => row.eventId).sort()).toEqual([stillPending, fresh].sort());
+    expect(deliveries.every((row) => row.history.length === 1)).toBe(true);
+    expect(await prisma.webhookAttempt.count({ where: { delivery: { endpointId: endpoint.id } } })).toBe(2);
   });
 
   it("purges idempotency records past retention and keeps recent ones", async () => {

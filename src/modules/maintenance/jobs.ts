@@ -10,6 +10,7 @@ import { settleStuckSmsJob, SETTLE_STUCK_SMS } from "../telephony/stuck-sends.js
 export const PURGE_IDEMPOTENCY = "purge-idempotency-records";
 export const PURGE_WEBHOOK_RECEIPTS = "purge-webhook-receipts";
 export const PURGE_PUBLISHED_OUTBOX = "purge-published-outbox";
+export const PURGE_SHOP_WEBHOOK_EVENTS = "purge-shop-webhook-events";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
@@ -23,6 +24,12 @@ export const WEBHOOK_RECEIPT_RETENTION_MS = 30 * DAY_MS;
  * finished jobs for a day. A week leaves time to look into an incident.
  */
 export const PUBLISHED_OUTBOX_RETENTION_MS = 7 * DAY_MS;
+/**
+ * The events we sent to shops, with their deliveries and attempts (the
+ * delivery log). Retries end after 3 days; a month leaves the shop time to
+ * look at what happened and send an event again by hand.
+ */
+export const SHOP_WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
 
 type MaintenanceDeps = Pick<Deps, "prisma" | "clock" | "logger">;
 
@@ -40,7 +47,7 @@ export interface PurgeOptions {
  */
 async function deleteInBatches(
   prisma: Deps["prisma"],
-  table: "WebhookReceipt" | "OutboxEvent",
+  table: "WebhookReceipt" | "OutboxEvent" | "WebhookEvent",
   select: (limit: number) => Prisma.Sql,
   { batchSize = 1000, maxBatches = 100 }: PurgeOptions,
 ): Promise<number> {
@@ -102,15 +109,50 @@ export function purgePublishedOutboxJob({ prisma, clock, logger }: MaintenanceDe
   });
 }
 
+/**
+ * Deletes shop webhook events past their retention once none of their
+ * deliveries is pending; their deliveries and attempts go with them
+ * (ON DELETE CASCADE). An event can carry up to 16 deliveries of a few
+ * dozen attempts each, hence smaller batches. Safe to run twice.
+ */
+export function purgeShopWebhookEventsJob({ prisma, clock, logger }: MaintenanceDeps, options: PurgeOptions = {}) {
+  return defineJob({
+    name: PURGE_SHOP_WEBHOOK_EVENTS,
+    payload: z.object({}).loose(),
+    async handle() {
+      const cutoff = new Date(clock.now().getTime() - SHOP_WEBHOOK_EVENT_RETENTION_MS);
+      const count = await deleteInBatches(
+        prisma,
+        "WebhookEvent",
+        (limit) => Prisma.sql`
+          SELECT e.id FROM "WebhookEvent" e
+          WHERE e."createdAt" < ${cutoff}
+            AND NOT EXISTS (SELECT 1 FROM "WebhookDelivery" d WHERE d."eventId" = e.id AND d.status = 'pending')
+          LIMIT ${limit}`,
+        { batchSize: 100, ...options },
+      );
+      if (count > 0) logger.info({ count }, "purged old shop webhook events and their deliveries");
+    },
+  });
+}
+
 /** Every job the maintenance queue runs. */
 export function maintenanceJobs(deps: Pick<Deps, "prisma" | "sql" | "config" | "clock" | "logger" | "twilio" | "redis" | "queuePrefix">) {
-  return [purgeIdempotencyRecordsJob(deps), purgeWebhookReceiptsJob(deps), purgePublishedOutboxJob(deps), settleStuckSmsJob(deps), sweepRoutingJob(deps)];
+  return [
+    purgeIdempotencyRecordsJob(deps),
+    purgeWebhookReceiptsJob(deps),
+    purgePublishedOutboxJob(deps),
+    purgeShopWebhookEventsJob(deps),
+    settleStuckSmsJob(deps),
+    sweepRoutingJob(deps),
+  ];
 }
 
 const SCHEDULES: [name: string, everyMs: number][] = [
   [PURGE_IDEMPOTENCY, 60 * 60 * 1000],
   [PURGE_WEBHOOK_RECEIPTS, 60 * 60 * 1000],
   [PURGE_PUBLISHED_OUTBOX, 60 * 60 * 1000],
+  [PURGE_SHOP_WEBHOOK_EVENTS, 60 * 60 * 1000],
   [SETTLE_STUCK_SMS, 60 * 1000],
   [SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS],
 ];
