@@ -12,6 +12,7 @@ import {
 } from "../../src/modules/maintenance/jobs.js";
 import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS } from "../../src/modules/routing/sweep.js";
 import { SETTLE_STUCK_SMS } from "../../src/modules/telephony/stuck-sends.js";
+import { SWEEP_WEBHOOKS } from "../../src/modules/webhooks/sweep.js";
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
 import { useTestContext } from "../helpers/context.js";
 import { makeShop } from "../helpers/factories.js";
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 describe("maintenance worker", () => {
-  it("schedules the purges, the stuck-SMS sweep, the routing sweep on start", async () => {
+  it("schedules the purges, the stuck-SMS sweep, the routing sweep and the webhook sweep on start", async () => {
     const schedulers = await queue.getJobSchedulers();
     expect(Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler.every]))).toEqual({
       [PURGE_IDEMPOTENCY]: 3600_000,
@@ -46,6 +47,7 @@ describe("maintenance worker", () => {
       [PURGE_SHOP_WEBHOOK_EVENTS]: 3600_000,
       [SETTLE_STUCK_SMS]: 60_000,
       [SWEEP_ROUTING]: SWEEP_ROUTING_EVERY_MS,
+      [SWEEP_WEBHOOKS]: 60_000,
     });
   });
 
@@ -57,7 +59,7 @@ describe("maintenance worker", () => {
     const id = await workers?.connection.client("ID");
     expect(id).toBeDefined();
     await deps.redis.client("KILL", "ID", String(id));
-    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_SHOP_WEBHOOK_EVENTS, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING];
+    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_SHOP_WEBHOOK_EVENTS, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING, SWEEP_WEBHOOKS];
     let restored: string[] = [];
     for (let i = 0; i < 100 && restored.length < expected.length; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -6,6 +6,7 @@ import { defineJob, QUEUES } from "../../jobs/define.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../../plugins/idempotency.js";
 import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS, sweepRoutingJob } from "../routing/sweep.js";
 import { settleStuckSmsJob, SETTLE_STUCK_SMS } from "../telephony/stuck-sends.js";
+import { SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_EVERY_MS, sweepWebhooksJob } from "../webhooks/sweep.js";
 
 export const PURGE_IDEMPOTENCY = "purge-idempotency-records";
 export const PURGE_WEBHOOK_RECEIPTS = "purge-webhook-receipts";
@@ -145,6 +146,7 @@ export function maintenanceJobs(deps: Pick<Deps, "prisma" | "sql" | "config" | "
     purgeShopWebhookEventsJob(deps),
     settleStuckSmsJob(deps),
     sweepRoutingJob(deps),
+    sweepWebhooksJob(deps),
   ];
 }
 
@@ -155,6 +157,7 @@ const SCHEDULES: [name: string, everyMs: number][] = [
   [PURGE_SHOP_WEBHOOK_EVENTS, 60 * 60 * 1000],
   [SETTLE_STUCK_SMS, 60 * 1000],
   [SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS],
+  [SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_EVERY_MS],
 ];
 
 /** Schedules the repeating jobs; upserting a scheduler makes this safe on every worker start. */

@@ -21,7 +21,7 @@ import type { Deps } from "../../deps.js";
 import type { Prisma, WebhookDelivery, WebhookEndpoint, WebhookEvent } from "../../generated/prisma/client.js";
 import type { JobContext } from "../../jobs/define.js";
 import { QUEUES } from "../../jobs/define.js";
-import { enqueue } from "../outbox/outbox.js";
+import { enqueue, type OutboxJob } from "../outbox/outbox.js";
 import { nextRetryAt } from "./backoff.js";
 import { emitWebhookEvent } from "./emit.js";
 import { ALL_EVENTS, publicEventId } from "./event-types.js";
@@ -49,15 +49,23 @@ export interface AttemptJob {
   manual: boolean;
 }
 
-export async function enqueueAttempt(tx: Tx, job: AttemptJob & { runAt?: Date }): Promise<void> {
-  const kind = job.manual ? "redeliver" : "attempt";
-  await enqueue(tx, {
+/** Attempt n of a delivery: one job id per attempt (and per kind), so a replayed enqueue is the same job. */
+export function attemptJobId(job: Pick<AttemptJob, "deliveryId" | "attempt" | "manual">): string {
+  return `webhook-${job.manual ? "redeliver" : "attempt"}-${job.deliveryId}-${job.attempt}`;
+}
+
+export function attemptOutboxJob(job: AttemptJob & { runAt?: Date }): OutboxJob {
+  return {
     queue: QUEUES.webhooks,
     name: WEBHOOK_ATTEMPT,
     payload: { deliveryId: job.deliveryId, attempt: job.attempt, manual: job.manual },
-    jobId: `webhook-${kind}-${job.deliveryId}-${job.attempt}`,
+    jobId: attemptJobId(job),
     ...(job.runAt ? { runAt: job.runAt } : {}),
-  });
+  };
+}
+
+export async function enqueueAttempt(tx: Tx, job: AttemptJob & { runAt?: Date }): Promise<void> {
+  await enqueue(tx, attemptOutboxJob(job));
 }
 
 /** The body of every POST of this event: the same bytes on every retry. */
@@ -65,17 +73,22 @@ export function eventPayload(event: Pick<WebhookEvent, "id" | "type" | "createdA
   return { id: publicEventId(event.id), type: event.type, createdAt: event.createdAt.toISOString(), data: event.data };
 }
 
-/** One delivery per enabled endpoint that wants the event, each with its first attempt queued. Returns how many were created. */
+/**
+ * One delivery per enabled endpoint that wants the event, each with its first
+ * attempt queued, and the event marked fanned out (sweep.ts looks for events
+ * that never were). Returns how many were created.
+ */
 export async function fanOutEvent(deps: Pick<WebhookDeps, "prisma" | "clock">, eventId: string): Promise<number> {
   return deps.prisma.$transaction(async (tx) => {
-    const event = await tx.webhookEvent.findUnique({ where: { id: eventId }, select: { shopId: true, type: true } });
+    const now = deps.clock.now();
+    const event = await tx.webhookEvent.findUnique({ where: { id: eventId }, select: { shopId: true, type: true, fannedOutAt: true } });
     if (!event) return 0;
+    if (!event.fannedOutAt) await tx.webhookEvent.update({ where: { id: eventId }, data: { fannedOutAt: now } });
     const endpoints = await tx.webhookEndpoint.findMany({
       where: { shopId: event.shopId, enabled: true, events: { hasSome: [event.type, ALL_EVENTS] } },
       select: { id: true },
     });
     if (endpoints.length === 0) return 0;
-    const now = deps.clock.now();
     const created = await tx.webhookDelivery.createManyAndReturn({
       data: endpoints.map((endpoint) => ({ endpointId: endpoint.id, eventId, nextAttemptAt: now, createdAt: now })),
       skipDuplicates: true,

@@ -13,7 +13,7 @@
  */
 import type { Prisma, Question } from "../../generated/prisma/client.js";
 import { QUEUES } from "../../jobs/define.js";
-import { enqueue } from "../outbox/outbox.js";
+import { enqueue, type OutboxJob } from "../outbox/outbox.js";
 import { firstNameOrNull } from "../sessions/copy.js";
 import { ALL_EVENTS, type WebhookEventType } from "./event-types.js";
 
@@ -21,6 +21,11 @@ type Tx = Prisma.TransactionClient;
 
 /** Fans an event out to the shop's endpoints (delivery.ts). */
 export const WEBHOOK_FAN_OUT = "webhook-fan-out";
+
+/** An event's fan-out: one job id per event. */
+export function fanOutOutboxJob(eventId: string): OutboxJob {
+  return { queue: QUEUES.webhooks, name: WEBHOOK_FAN_OUT, payload: { eventId }, jobId: `webhook-fan-out-${eventId}` };
+}
 
 export interface WebhookEventInput {
   shopId: string;
@@ -51,7 +56,7 @@ export async function emitWebhookEvent(tx: Tx, input: WebhookEventInput): Promis
     select: { id: true },
   });
   if (!created) return null;
-  await enqueue(tx, { queue: QUEUES.webhooks, name: WEBHOOK_FAN_OUT, payload: { eventId: created.id }, jobId: `webhook-fan-out-${created.id}` });
+  await enqueue(tx, fanOutOutboxJob(created.id));
   return created.id;
 }
 
