@@ -12,6 +12,10 @@
  * - A failure schedules attempt n + 1 through the outbox, at a time taken from
  *   the injected clock (backoff.ts); the job waits for it in BullMQ, and if it
  *   runs early (a moved clock, a promoted job) it puts itself back.
+ * - At most MAX_IN_FLIGHT_PER_ENDPOINT POSTs to one endpoint are out at once,
+ *   across workers (inflight.ts): an attempt that finds its endpoint full puts
+ *   itself back a moment later, using no attempt and leaving its worker slot
+ *   to other shops' deliveries.
  * - 3 days after a delivery was first due its retries end; if the endpoint has
  *   not had a single success since then, it is disabled and the shop is told
  *   (a webhook_endpoint.disabled event to its other endpoints, a warning in
@@ -25,13 +29,14 @@ import { enqueue, type OutboxJob } from "../outbox/outbox.js";
 import { nextRetryAt } from "./backoff.js";
 import { emitWebhookEvent } from "./emit.js";
 import { ALL_EVENTS, publicEventId } from "./event-types.js";
+import { acquireSlot, slotLeaseMs } from "./inflight.js";
 import { webhookSettings } from "./settings.js";
 import { signatureHeader, signingSecrets } from "./signature.js";
-import { postWebhook, systemResolver, type PostOutcome, type ResolveHost } from "./transport.js";
+import { dnsBudgetMs, postWebhook, systemResolver, type PostOutcome, type ResolveHost } from "./transport.js";
 
 type Tx = Prisma.TransactionClient;
 
-export type WebhookDeps = Pick<Deps, "prisma" | "config" | "clock" | "logger"> & {
+export type WebhookDeps = Pick<Deps, "prisma" | "config" | "clock" | "logger" | "redis" | "queuePrefix"> & {
   /** How host names resolve; the system resolver unless a test acts out DNS. */
   resolveHost?: ResolveHost;
   /** The backoff's jitter, in [0, 1); Math.random unless a test fixes it. */
@@ -40,6 +45,8 @@ export type WebhookDeps = Pick<Deps, "prisma" | "config" | "clock" | "logger"> &
 
 export const WEBHOOK_ATTEMPT = "webhook-attempt";
 export const USER_AGENT = "Expertline-Webhooks/1.0";
+/** An attempt whose endpoint is full tries again after this, plus up to as much again (jitter, so waiters do not move in step). */
+export const ENDPOINT_BUSY_RETRY_MS = 1_000;
 
 export interface AttemptJob {
   deliveryId: string;
@@ -151,9 +158,32 @@ export async function attemptDelivery(deps: WebhookDeps, job: AttemptJob, contex
     return;
   }
   const settings = webhookSettings(deps.config);
+  const release = await acquireSlot(deps, delivery.endpointId, { leaseMs: slotLeaseMs(settings.timeoutMs) });
+  if (!release) {
+    // Real time, as BullMQ's delays are: the slot frees on the wall clock, whatever the injected one says.
+    await context.delayUntil(new Date(Date.now() + ENDPOINT_BUSY_RETRY_MS * (1 + (deps.random ?? Math.random)())));
+  }
+  let outcome: PostOutcome;
   const startedAt = clock.now();
+  try {
+    outcome = await post(deps, delivery, job, settings, startedAt);
+  } finally {
+    // A release that fails (Redis gone) costs the slot until its lease runs out, not the outcome.
+    await release?.().catch((error: unknown) => deps.logger.warn({ endpointId: delivery.endpointId, err: error }, "could not release a webhook endpoint's in-flight slot"));
+  }
+  if (outcome.refusalDetail) {
+    // The shop sees only that the name does not resolve to a public address; which address it was is for us.
+    deps.logger.warn(
+      { deliveryId: delivery.id, endpointId: delivery.endpointId, shopId: delivery.endpoint.shopId, host: new URL(delivery.endpoint.url).host, detail: outcome.refusalDetail },
+      "webhook delivery refused: the endpoint's host resolves to an address we do not call",
+    );
+  }
+  await recordOutcome(deps, { delivery, job, outcome, startedAt });
+}
+
+function post(deps: WebhookDeps, delivery: LoadedDelivery, job: AttemptJob, settings: ReturnType<typeof webhookSettings>, startedAt: Date): Promise<PostOutcome> {
   const body = JSON.stringify(eventPayload(delivery.event));
-  const outcome = await postWebhook({
+  return postWebhook({
     url: delivery.endpoint.url,
     body,
     headers: {
@@ -171,16 +201,8 @@ export async function attemptDelivery(deps: WebhookDeps, job: AttemptJob, contex
     },
     timeoutMs: settings.timeoutMs,
     policy: { allowLoopback: settings.allowLoopback },
-    resolve: deps.resolveHost ?? systemResolver,
+    resolve: deps.resolveHost ?? systemResolver(dnsBudgetMs(settings.timeoutMs)),
   });
-  if (outcome.refusalDetail) {
-    // The shop sees only that the name does not resolve to a public address; which address it was is for us.
-    deps.logger.warn(
-      { deliveryId: delivery.id, endpointId: delivery.endpointId, shopId: delivery.endpoint.shopId, host: new URL(delivery.endpoint.url).host, detail: outcome.refusalDetail },
-      "webhook delivery refused: the endpoint's host resolves to an address we do not call",
-    );
-  }
-  await recordOutcome(deps, { delivery, job, outcome, startedAt });
 }
 
 async function recordOutcome(

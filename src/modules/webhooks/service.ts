@@ -7,13 +7,13 @@ import type { WebhookEndpoint } from "../../generated/prisma/client.js";
 import { uuidv7 } from "../../lib/ids.js";
 import { afterCursor, pageArgs, toPage, type PageQuery } from "../../lib/pagination.js";
 import { conflict, DomainError, notFound } from "../../lib/problems.js";
-import { addressesRefusal, hostOf, isIpLiteral, urlRefusal } from "./address-policy.js";
+import { addressesRefusal, hostOf, urlRefusal } from "./address-policy.js";
 import { disableEndpoint, enqueueAttempt, eventPayload, type WebhookDeps } from "./delivery.js";
 import { publicEventId } from "./event-types.js";
 import { MAX_ENDPOINTS_PER_SHOP, type CreateEndpoint, type UpdateEndpoint } from "./schemas.js";
 import { webhookSettings } from "./settings.js";
 import { deriveSigningSecret, newSecretSalt } from "./signature.js";
-import { systemResolver } from "./transport.js";
+import { dnsBudgetMs, resolveWithin, ResolveTimeout, systemResolver } from "./transport.js";
 
 function toEndpointView(endpoint: WebhookEndpoint) {
   return {
@@ -70,7 +70,9 @@ function urlRefused(message: string): DomainError {
 export function createWebhookService(deps: WebhookDeps) {
   const { prisma, clock } = deps;
   const settings = webhookSettings(deps.config);
-  const resolve = deps.resolveHost ?? systemResolver;
+  // Registration waits for DNS no longer than a delivery would: a name that never answers is a 400, not a hung request.
+  const dnsBudget = dnsBudgetMs(settings.timeoutMs);
+  const resolve = deps.resolveHost ?? systemResolver(dnsBudget);
 
   const policy = { allowLoopback: settings.allowLoopback };
 
@@ -85,18 +87,19 @@ export function createWebhookService(deps: WebhookDeps) {
     if (refusal) throw urlRefused(refusal);
     const url = new URL(raw);
     const host = hostOf(url);
-    if (!isIpLiteral(host)) {
-      let addresses: string[];
-      try {
-        addresses = (await resolve(host)).map((entry) => entry.address);
-      } catch {
-        throw urlRefused(`must name a host that resolves: ${host} does not`);
+    let addresses: string[];
+    try {
+      addresses = (await resolveWithin(host, resolve, dnsBudget)).map((entry) => entry.address);
+    } catch (error) {
+      if (error instanceof ResolveTimeout || (error as NodeJS.ErrnoException).code === "ETIMEOUT") {
+        throw urlRefused(`must name a host that resolves in time: ${host} could not be resolved within ${dnsBudget} ms`);
       }
-      const unsafe = addressesRefusal(host, addresses, policy);
-      if (unsafe) {
-        deps.logger.info({ shopId, host, detail: unsafe.detail }, "webhook URL refused: its host resolves to an address we do not call");
-        throw urlRefused(`must point to public addresses only: ${unsafe.reason}`);
-      }
+      throw urlRefused(`must name a host that resolves: ${host} does not`);
+    }
+    const unsafe = addressesRefusal(host, addresses, policy);
+    if (unsafe) {
+      deps.logger.info({ shopId, host, detail: unsafe.detail }, "webhook URL refused: its host resolves to an address we do not call");
+      throw urlRefused(`must point to public addresses only: ${unsafe.reason}`);
     }
     return url.href;
   }

@@ -7,7 +7,7 @@
  * followed. The answer is decided by the status line; the body is read up to a short
  * excerpt, for a short while, no further.
  */
-import { lookup } from "node:dns/promises";
+import { Resolver } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
@@ -21,8 +21,91 @@ export interface ResolvedAddress {
 /** Name -> addresses. The system resolver by default; tests give their own to act out a DNS change. */
 export type ResolveHost = (host: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: ResolveHost = async (host) =>
-  (await lookup(host, { all: true, verbatim: true })).map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+/**
+ * How long a name may take to resolve: a quarter of the delivery's deadline,
+ * so a shop whose DNS hangs still leaves time to connect and be answered.
+ */
+export function dnsBudgetMs(timeoutMs: number): number {
+  return Math.max(25, Math.floor(timeoutMs / 4));
+}
+
+/** What a lookup that ran out of time fails with (the code a c-ares timeout has too). */
+export class ResolveTimeout extends Error {
+  readonly code = "ETIMEOUT";
+  constructor(host: string, ms: number) {
+    super(`${host} did not resolve within ${ms} ms`);
+  }
+}
+
+const NO_SUCH_RECORDS = new Set(["ENODATA", "ENOTFOUND"]);
+
+/**
+ * The system's DNS servers asked through c-ares (resolve4 + resolve6), not
+ * getaddrinfo: getaddrinfo runs on libuv's 4 shared threads and cannot be
+ * cancelled, so one shop's name that never answers would hold a thread past
+ * any deadline and stall every other shop's lookups (and Node's file I/O).
+ * Each lookup has a Resolver of its own, cancelled at `budgetMs`, so nothing
+ * outlives its deadline. `servers` only for tests (a DNS server on 127.0.0.1).
+ */
+export function systemResolver(budgetMs: number, servers?: string[]): ResolveHost {
+  return async (host) => {
+    // c-ares doubles the wait on each try: budget/3 then 2*budget/3 is the whole budget, per server.
+    const resolver = new Resolver({ timeout: Math.max(10, Math.floor(budgetMs / 3)), tries: 2 });
+    if (servers) resolver.setServers(servers);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        resolver.cancel();
+        reject(new ResolveTimeout(host, budgetMs));
+      }, budgetMs);
+    });
+    try {
+      const [v4, v6] = await Promise.race([Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]), deadline]);
+      const addresses: ResolvedAddress[] = [
+        ...(v4.status === "fulfilled" ? v4.value.map((address) => ({ address, family: 4 as const })) : []),
+        ...(v6.status === "fulfilled" ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
+      ];
+      if (addresses.length > 0) return addresses;
+      // Neither family has an address: "no such records" for both is an empty answer; any other failure is the error.
+      const failure = [v4, v6].find(
+        (result): result is PromiseRejectedResult => result.status === "rejected" && !NO_SUCH_RECORDS.has((result.reason as NodeJS.ErrnoException).code ?? ""),
+      );
+      if (failure) throw failure.reason as Error;
+      if (v4.status === "rejected") throw v4.reason as Error;
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * The addresses to check for `host`, within `budgetMs`: an IP literal is
+ * itself, localhost (and *.localhost, RFC 6761) is this machine without asking
+ * DNS, any other name goes to `resolve`, which is given up on (ResolveTimeout)
+ * at `budgetMs` even if it never settles.
+ */
+export async function resolveWithin(host: string, resolve: ResolveHost, budgetMs: number): Promise<ResolvedAddress[]> {
+  if (isIpLiteral(host)) return [{ address: host, family: host.includes(":") ? 6 : 4 }];
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost")) {
+    return [
+      { address: "127.0.0.1", family: 4 },
+      { address: "::1", family: 6 },
+    ];
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      resolve(host),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new ResolveTimeout(host, budgetMs)), budgetMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Only this much of a response body is kept (the delivery log's excerpt). */
 export const RESPONSE_EXCERPT_BYTES = 2048;
@@ -71,12 +154,11 @@ class Refused extends Error {
 class TimedOut extends Error {}
 
 /** Resolves and checks the host; the address to connect to, or a Refused error. */
-async function pickAddress(url: URL, policy: AddressPolicy, resolve: ResolveHost): Promise<ResolvedAddress> {
+async function pickAddress(url: URL, policy: AddressPolicy, resolve: ResolveHost, budgetMs: number): Promise<ResolvedAddress> {
   const host = hostOf(url);
-  const literal = isIpLiteral(host);
   let addresses: ResolvedAddress[];
   try {
-    addresses = literal ? [{ address: host, family: host.includes(":") ? 6 : 4 }] : await resolve(host);
+    addresses = await resolveWithin(host, resolve, budgetMs);
   } catch (error) {
     throw new Refused(`could not resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? "lookup failed"}`);
   }
@@ -173,7 +255,7 @@ export async function postWebhook(input: PostInput): Promise<PostOutcome> {
   let connectionTried = false;
   try {
     const address = await Promise.race([
-      pickAddress(url, input.policy, input.resolve),
+      pickAddress(url, input.policy, input.resolve, dnsBudgetMs(input.timeoutMs)),
       new Promise<never>((_resolve, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true })),
     ]);
     connectionTried = true;
