@@ -20,6 +20,7 @@ export const PURE_MODULE_TESTS = [
   "src/lib/schedule.test.ts",
   "src/lib/tokens.test.ts",
   "src/modules/experts/expert-state.test.ts",
+  "src/modules/payments/pricing.test.ts",
   "src/modules/questions/product-match.test.ts",
   "src/modules/questions/ivr-script.test.ts",
   "src/modules/questions/sms-guards.test.ts",
