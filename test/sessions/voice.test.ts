@@ -113,6 +113,20 @@ describe("a voice question", () => {
     expect(sandbox.state.contractViolations).toEqual([]);
   });
 
+  it("a stray key repeats the question once, then 1 takes it", async () => {
+    const context = ctx();
+    const { world, expert, customer } = await voiceWorld(context, { expert: { answer: "answer", inputs: [{ digits: "9" }, { digits: "1" }] } });
+    const questionId = await askByVoice(context, world, customer);
+    const whisper = "Question about Grainfather G30 from Sam. Press 1 to take the call, 2 to pass.";
+    expect(heardBy(context, expert.phone).filter((text) => text === whisper)).toHaveLength(2);
+    expect(await context.deps.prisma.session.findUniqueOrThrow({ where: { questionId } })).toMatchObject({ expertId: expert.id, status: "active" });
+  });
+
+  it("two stray keys are a miss", async () => {
+    const { offers } = await firstPassesThenSecondTakes(ctx(), { answer: "answer", inputs: [{ digits: "9" }, { digits: "7" }] });
+    expect(offers.map((offer) => offer.status)).toEqual(["expired", "accepted"]);
+  });
+
   it("an expert who presses 2 is skipped, and the next expert takes it", async () => {
     const { questionId, offers, later } = await firstPassesThenSecondTakes(ctx(), { answer: "answer", inputs: [{ digits: "2" }] });
     expect(offers.map((offer) => offer.status)).toEqual(["declined", "accepted"]);
