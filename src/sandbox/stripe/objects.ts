@@ -1,0 +1,120 @@
+/**
+ * JSON renderings of the sandbox's records in Stripe's shapes (fact sheet §6,
+ * spec 2023-08-16). Fields the spec has but the sandbox does not model are
+ * null or empty, as on a fresh test-mode object.
+ */
+import type { AccountLinkRecord, AccountRecord, ReversalRecord, StripeSandboxState, TransferRecord } from "./state.js";
+
+/**
+ * What a fresh Express account must still provide. The exact list depends on
+ * country and capabilities at Stripe (UNCONFIRMED); these are typical US ones.
+ */
+const EXPRESS_CURRENTLY_DUE = ["business_type", "external_account", "tos_acceptance.date", "tos_acceptance.ip"];
+
+export function accountObject(account: AccountRecord) {
+  const due = account.onboarded ? [] : EXPRESS_CURRENTLY_DUE;
+  const requirements = {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: due,
+    // UNCONFIRMED: which reason a brand-new account shows.
+    disabled_reason: account.onboarded ? null : "requirements.past_due",
+    errors: [],
+    eventually_due: due,
+    past_due: due,
+    pending_verification: [],
+  };
+  return {
+    id: account.id,
+    object: "account",
+    business_profile: { mcc: null, name: null, product_description: null, support_email: null, support_phone: null, support_url: null, url: null },
+    business_type: account.onboarded ? "individual" : null,
+    capabilities: account.transfersRequested ? { transfers: account.onboarded ? "active" : "inactive" } : {},
+    charges_enabled: false,
+    controller: {
+      fees: { payer: account.feesPayer },
+      is_controller: true,
+      losses: { payments: account.lossesPayments },
+      requirement_collection: account.requirementCollection,
+      stripe_dashboard: { type: account.dashboard },
+      type: "application",
+    },
+    country: account.country,
+    created: account.created,
+    default_currency: "usd",
+    details_submitted: account.onboarded,
+    email: account.email,
+    external_accounts: { object: "list", data: [], has_more: false, total_count: 0, url: `/v1/accounts/${account.id}/external_accounts` },
+    future_requirements: { alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [], eventually_due: [], past_due: [], pending_verification: [] },
+    metadata: account.metadata,
+    payouts_enabled: account.onboarded,
+    requirements,
+    settings: { payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: "daily" }, statement_descriptor: null } },
+    tos_acceptance: { date: null },
+    type: account.type,
+  };
+}
+
+export function accountLinkObject(link: AccountLinkRecord, baseUrl: string) {
+  return { object: "account_link", created: link.created, expires_at: link.expiresAt, url: `${baseUrl}/sandbox/stripe/onboard/${link.id}` };
+}
+
+export function reversalObject(reversal: ReversalRecord, transfer: TransferRecord) {
+  return {
+    id: reversal.id,
+    object: "transfer_reversal",
+    amount: reversal.amount,
+    balance_transaction: reversal.balanceTransaction,
+    created: reversal.created,
+    currency: reversal.currency,
+    destination_payment_refund: reversal.destinationPaymentRefund,
+    metadata: reversal.metadata,
+    source_refund: null,
+    transfer: transfer.id,
+  };
+}
+
+export function transferObject(transfer: TransferRecord) {
+  return {
+    id: transfer.id,
+    object: "transfer",
+    amount: transfer.amount,
+    amount_reversed: transfer.amountReversed,
+    balance_transaction: transfer.balanceTransaction,
+    created: transfer.created,
+    currency: transfer.currency,
+    description: transfer.description,
+    destination: transfer.destination,
+    destination_payment: transfer.destinationPayment,
+    livemode: false,
+    metadata: transfer.metadata,
+    reversals: {
+      object: "list",
+      data: [...transfer.reversals].reverse().map((reversal) => reversalObject(reversal, transfer)),
+      has_more: false,
+      total_count: transfer.reversals.length,
+      url: `/v1/transfers/${transfer.id}/reversals`,
+    },
+    // True only once fully reversed (fact sheet §6).
+    reversed: transfer.amountReversed >= transfer.amount,
+    source_transaction: null,
+    source_type: "card",
+    transfer_group: transfer.transferGroup,
+  };
+}
+
+export function balanceObject(state: StripeSandboxState) {
+  const currencies = new Set([...state.available.keys(), ...state.pending.keys()]);
+  if (currencies.size === 0) currencies.add("usd");
+  const entries = (map: Map<string, number>) =>
+    [...currencies].sort().map((currency) => ({ amount: map.get(currency) ?? 0, currency, source_types: { card: map.get(currency) ?? 0 } }));
+  return { object: "balance", available: entries(state.available), livemode: false, pending: entries(state.pending) };
+}
+
+/** Newest first, as Stripe lists, with `limit` (1-100, default 10) and `starting_after`. */
+export function listObject<T extends { id: string }>(url: string, items: T[], limit: number, startingAfter?: string) {
+  let start = 0;
+  if (startingAfter) start = items.findIndex((item) => item.id === startingAfter) + 1;
+  const data = items.slice(start, start + limit);
+  return { object: "list", data, has_more: start + limit < items.length, url };
+}

@@ -1,0 +1,351 @@
+/**
+ * The Stripe API v1 subset the project calls, answering as Stripe does
+ * (fact sheet): bearer auth with the secret key, form bodies in bracket
+ * notation, a Request-Id on every response, errors as `{ error: {...} }`,
+ * v1 idempotency, a rate limit and injected faults.
+ *
+ * Order of a request: Request-Id, auth (401), rate limit (429), contract
+ * check, injected fault, idempotency claim (replay / 400 / 409), parameter
+ * validation (not saved), execution (saved, errors included).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { timingSafeEqual } from "node:crypto";
+import { unixSeconds } from "./clock.js";
+import { invalidRequest, StripeApiError } from "./errors.js";
+import { canonicalParams, FormSyntaxError, parseStripeForm, type FormObject } from "./form.js";
+import { newId } from "./ids.js";
+import { accountLinkObject, accountObject, balanceObject, listObject, reversalObject, transferObject } from "./objects.js";
+import { Params, pathOf } from "./params.js";
+import type { DashboardType, StripeSandboxState } from "./state.js";
+
+/**
+ * The hook point for the Stripe contract (contract.ts's `checkStripeRequest`
+ * has this shape): what the official spec says of a request. Violations
+ * refuse it, as the real API would; parameters the 2023 spec does not know
+ * are only reported (the SDK speaks a newer API version).
+ */
+export type StripeContractCheck = (request: { method: string; path: string; query?: FormObject; body?: FormObject }) => {
+  violations: string[];
+  unknownParams: string[];
+};
+
+export interface StripeRestOptions {
+  state: StripeSandboxState;
+  /** Where browsers reach the sandbox (account link URLs); defaults to the request's own host. */
+  publicBaseUrl?: string;
+  checkRequest?: StripeContractCheck;
+}
+
+interface Endpoint<Input> {
+  /** Reads and checks the parameters; a failure here is not saved under the idempotency key. */
+  validate(params: Params, path: Record<string, string>): Input;
+  /** Does the work; its answer, error or not, is what a replay gets. */
+  execute(input: Input, request: FastifyRequest): { status?: number; body: unknown };
+}
+
+const AUTH_HELP =
+  "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
+
+function stringAt(form: FormObject | undefined, ...path: string[]): string | undefined {
+  const value = pathOf(form, ...path);
+  return typeof value === "string" ? value : undefined;
+}
+
+function isDashboard(value: string): value is DashboardType {
+  return value === "express" || value === "full" || value === "none";
+}
+
+function sendError(reply: FastifyReply, error: StripeApiError) {
+  return reply.code(error.status).headers(error.headers).type("application/json").send(error.toJSON());
+}
+
+/** The key from `Bearer sk_...` or basic auth with the key as user name (both work at Stripe). */
+function presentedKey(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value = ""] = header.split(" ", 2);
+  if (scheme?.toLowerCase() === "bearer") return value.trim();
+  if (scheme?.toLowerCase() === "basic") return Buffer.from(value, "base64").toString("utf8").split(":")[0];
+  return undefined;
+}
+
+function sameKey(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Only the last 4 characters are shown back, as Stripe does; the key is never logged. */
+function maskKey(key: string): string {
+  const prefix = /^(sk|rk|pk)_(test|live)_/.exec(key)?.[0] ?? "";
+  return `${prefix}${"*".repeat(Math.max(0, key.length - prefix.length - 4))}${key.slice(-4)}`;
+}
+
+export async function registerStripeRest(app: FastifyInstance, options: StripeRestOptions) {
+  const { state } = options;
+
+  await app.register(async (api) => {
+    // The raw text is kept; bracket notation is parsed by form.ts, not by querystring.
+    api.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+    api.addHook("onRequest", async (request, reply) => {
+      const key = presentedKey(request.headers.authorization);
+      if (!key) return sendError(reply, new StripeApiError(401, { type: "invalid_request_error", message: AUTH_HELP }));
+      if (!sameKey(key, state.secretKey)) {
+        return sendError(reply, new StripeApiError(401, { type: "invalid_request_error", message: `Invalid API Key provided: ${maskKey(key)}` }));
+      }
+      const idempotencyKey = request.headers["idempotency-key"];
+      state.requests.push({ method: request.method, path: request.url.split("?")[0] ?? "", idempotencyKey: typeof idempotencyKey === "string" ? idempotencyKey : undefined });
+      if (!state.takeRateToken()) {
+        state.log("rate-limited", { method: request.method, path: request.url.split("?")[0] });
+        // Real rate limits are not to be retried by the libraries (stripe-dotnet issue 1886);
+        // that Stripe sends an explicit `false` here is UNCONFIRMED. Wording UNCONFIRMED.
+        return sendError(
+          reply,
+          new StripeApiError(
+            429,
+            {
+              type: "invalid_request_error",
+              code: "rate_limit",
+              message: "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+              doc_url: "https://stripe.com/docs/error-codes/rate-limit",
+            },
+            { "Stripe-Should-Retry": "false" },
+          ),
+        );
+      }
+    });
+
+    api.setNotFoundHandler(async (request, reply) =>
+      sendError(
+        reply,
+        invalidRequest(
+          `Unrecognized request URL (${request.method}: ${request.url.split("?")[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+          { status: 404 },
+        ),
+      ),
+    );
+
+    function route<Input>(method: "GET" | "POST", url: string, endpoint: Endpoint<Input>) {
+      api.route({ method, url, handler: async (request, reply) => handle(request, reply, endpoint) });
+    }
+
+    async function handle<Input>(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint<Input>) {
+      const [path = "", search = ""] = request.url.split("?");
+      let form: FormObject;
+      let query: FormObject;
+      try {
+        query = parseStripeForm(search);
+        form = request.method === "GET" ? query : parseStripeForm(typeof request.body === "string" ? request.body : "");
+      } catch (error) {
+        if (error instanceof FormSyntaxError) return sendError(reply, invalidRequest(error.message));
+        throw error;
+      }
+
+      if (options.checkRequest) {
+        const { violations, unknownParams } = options.checkRequest({ method: request.method, path, query, body: request.method === "GET" ? {} : form });
+        if (unknownParams.length > 0) {
+          state.contractUnknownParams.push({ method: request.method, path, unknownParams });
+        }
+        if (violations.length > 0) {
+          state.contractViolations.push({ method: request.method, path, violations });
+          state.log("contract-violation", { method: request.method, path, violations });
+          return sendError(reply, invalidRequest(`Request does not match the API: ${violations.join("; ")}`));
+        }
+      }
+
+      // Injected faults strike before execution begins (like a failure in front of
+      // the API), so they are not saved under an idempotency key and a retry can succeed.
+      const fault = state.takeFault(path);
+      if (fault) {
+        state.log("fault-injected", { method: request.method, path, status: fault.status });
+        return sendError(reply, fault);
+      }
+
+      const key = request.headers["idempotency-key"];
+      const claim =
+        request.method === "POST" && typeof key === "string" && key !== ""
+          ? state.idempotency.claim(key, `${request.method} ${path}`, canonicalParams(form))
+          : undefined;
+      if (claim?.kind === "replay") {
+        state.log("idempotent-replay", { path, status: claim.response.status });
+        return reply.code(claim.response.status).header("Idempotent-Replayed", "true").type("application/json").send(claim.response.body);
+      }
+
+      let input: Input;
+      try {
+        input = endpoint.validate(new Params(form), request.params as Record<string, string>);
+      } catch (error) {
+        claim?.abandon();
+        throw error;
+      }
+
+      await state.passHold(path);
+      let status: number;
+      let body: unknown;
+      try {
+        const result = endpoint.execute(input, request);
+        status = result.status ?? 200;
+        body = result.body;
+      } catch (error) {
+        if (!(error instanceof StripeApiError)) {
+          claim?.abandon();
+          throw error;
+        }
+        claim?.save({ status: error.status, body: error.toJSON() });
+        return sendError(reply, error);
+      }
+      claim?.save({ status, body });
+
+      if (request.method === "POST" && path === "/v1/transfers" && state.dropAfterTransferCreated > 0) {
+        state.dropAfterTransferCreated -= 1;
+        state.log("connection-dropped", { path, transfer: (body as { id?: string }).id });
+        reply.hijack();
+        request.raw.socket.destroy();
+        return reply;
+      }
+      return reply.code(status).type("application/json").send(body);
+    }
+
+    api.setErrorHandler(async (error, request, reply) => {
+      if (error instanceof StripeApiError) return sendError(reply, error);
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== undefined && status >= 400 && status < 500) return sendError(reply, invalidRequest(error instanceof Error ? error.message : "Invalid request", { status }));
+      request.log.error({ err: error }, "the Stripe sandbox failed");
+      return sendError(reply, new StripeApiError(500, { type: "api_error", message: "An unknown error occurred" }));
+    });
+
+    // ---- accounts ----
+
+    route("POST", "/v1/accounts", {
+      validate(params) {
+        params.only(["type", "controller", "capabilities", "country", "email", "metadata", "business_type", "business_profile", "default_currency", "settings", "tos_acceptance"]);
+        const type = params.oneOf("type", ["standard", "express", "custom"] as const);
+        const controller = params.object("controller");
+        if (!type && !controller) {
+          // UNCONFIRMED wording; the API needs one of the two to know the account's kind.
+          throw invalidRequest("You must provide either `type` or `controller` when creating an account.", { param: "controller" });
+        }
+        if (type && controller) throw invalidRequest("You cannot specify both `type` and `controller`.", { param: "type" }); // UNCONFIRMED
+        const dashboard = type === "express" ? "express" : type === "standard" ? "full" : type === "custom" ? "none" : (stringAt(controller, "stripe_dashboard", "type") ?? "full");
+        if (!isDashboard(dashboard)) throw invalidRequest("Invalid controller[stripe_dashboard][type]", { param: "controller[stripe_dashboard][type]" });
+        const requested = pathOf(params.object("capabilities"), "transfers", "requested");
+        const email = params.string("email");
+        return {
+          type: type ?? ("none" as const),
+          dashboard,
+          // `type=express` reads fees.payer "application_express" (fact sheet §1).
+          feesPayer: type === "express" ? "application_express" : type ? "account" : stringAt(controller, "fees", "payer") ?? "account",
+          lossesPayments: type === "express" || type === "custom" ? "application" : stringAt(controller, "losses", "payments") ?? "stripe",
+          requirementCollection: type === "custom" || pathOf(controller, "requirement_collection") === "application" ? ("application" as const) : ("stripe" as const),
+          country: (params.string("country") ?? "US").toUpperCase(),
+          email: email ?? null,
+          metadata: params.metadata(),
+          transfersRequested: requested === "true",
+        };
+      },
+      execute(input) {
+        return { body: accountObject(state.addAccount(input)) };
+      },
+    });
+
+    route("GET", "/v1/accounts/:id", {
+      validate: (_params, path) => path.id ?? "",
+      execute: (id) => ({ body: accountObject(state.account(id)) }),
+    });
+
+    route("GET", "/v1/accounts", {
+      validate(params) {
+        params.only(["limit", "starting_after", "ending_before", "created"]);
+        return { limit: Math.min(params.positiveInteger("limit") ?? 10, 100), startingAfter: params.string("starting_after") };
+      },
+      execute({ limit, startingAfter }) {
+        const accounts = [...state.accounts.values()].reverse().map(accountObject);
+        return { body: listObject("/v1/accounts", accounts, limit, startingAfter) };
+      },
+    });
+
+    // ---- account links ----
+
+    route("POST", "/v1/account_links", {
+      validate(params) {
+        params.only(["account", "type", "refresh_url", "return_url", "collection_options", "collect"]);
+        const account = params.requiredString("account");
+        const type = params.oneOf("type", ["account_onboarding", "account_update"] as const);
+        if (!type) throw invalidRequest("Missing required param: type.", { code: "parameter_missing", param: "type" });
+        return { account, type, refreshUrl: params.requiredString("refresh_url"), returnUrl: params.requiredString("return_url") };
+      },
+      execute(input, request) {
+        const account = state.account(input.account, "account");
+        if (input.type === "account_update" && account.dashboard === "express") {
+          // Not allowed for Express (fact sheet §1 [C][F]); wording UNCONFIRMED.
+          throw invalidRequest("You cannot create `account_update` type Account Links for accounts with access to the Express Dashboard. Use `account_onboarding` instead.", { param: "type" });
+        }
+        const created = unixSeconds(state.clock);
+        const link = { id: newId("link", 20), ...input, created, expiresAt: created + 300, visited: false, finished: false };
+        state.accountLinks.set(link.id, link);
+        state.log("account-link-created", { account: account.id, type: input.type });
+        const base = options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? "127.0.0.1"}`;
+        return { body: accountLinkObject(link, base.replace(/\/$/, "")) };
+      },
+    });
+
+    // ---- balance ----
+
+    route("GET", "/v1/balance", {
+      validate: (params) => params.only([]),
+      execute: () => ({ body: balanceObject(state) }),
+    });
+
+    // ---- transfers ----
+
+    route("POST", "/v1/transfers", {
+      validate(params) {
+        params.only(["amount", "currency", "destination", "description", "metadata", "source_transaction", "source_type", "transfer_group"]);
+        const currency = params.currency("currency");
+        const destination = params.requiredString("destination");
+        const amount = params.positiveInteger("amount");
+        // Without source_transaction the amount is needed (UNCONFIRMED wording); the sandbox has no charges to draw on.
+        if (amount === undefined) throw invalidRequest("Missing required param: amount.", { code: "parameter_missing", param: "amount" });
+        if (params.has("source_transaction")) throw invalidRequest("The Stripe sandbox does not model charges: source_transaction is not supported.", { param: "source_transaction" });
+        return { amount, currency, destination, description: params.string("description") ?? null, metadata: params.metadata(), transferGroup: params.string("transfer_group") ?? null };
+      },
+      execute: (input) => ({ body: transferObject(state.createTransfer(input)) }),
+    });
+
+    route("GET", "/v1/transfers/:id", {
+      validate: (_params, path) => path.id ?? "",
+      execute: (id) => ({ body: transferObject(state.transfer(id)) }),
+    });
+
+    route("GET", "/v1/transfers", {
+      validate(params) {
+        params.only(["limit", "starting_after", "ending_before", "created", "destination", "transfer_group"]);
+        return {
+          limit: Math.min(params.positiveInteger("limit") ?? 10, 100),
+          startingAfter: params.string("starting_after"),
+          destination: params.string("destination"),
+          transferGroup: params.string("transfer_group"),
+        };
+      },
+      execute({ limit, startingAfter, destination, transferGroup }) {
+        const transfers = [...state.transfers.values()]
+          .filter((transfer) => (destination === undefined || transfer.destination === destination) && (transferGroup === undefined || transfer.transferGroup === transferGroup))
+          .reverse()
+          .map(transferObject);
+        return { body: listObject("/v1/transfers", transfers, limit, startingAfter) };
+      },
+    });
+
+    route("POST", "/v1/transfers/:id/reversals", {
+      validate(params, path) {
+        params.only(["amount", "description", "metadata", "refund_application_fee"]);
+        const amount = params.positiveInteger("amount");
+        return { id: path.id ?? "", description: params.string("description") ?? null, metadata: params.metadata(), ...(amount !== undefined ? { amount } : {}) };
+      },
+      execute({ id, ...input }) {
+        const reversal = state.reverseTransfer(id, input);
+        return { body: reversalObject(reversal, state.transfer(id)) };
+      },
+    });
+  });
+}
