@@ -110,11 +110,3 @@ export function balanceObject(state: StripeSandboxState) {
     [...currencies].sort().map((currency) => ({ amount: map.get(currency) ?? 0, currency, source_types: { card: map.get(currency) ?? 0 } }));
   return { object: "balance", available: entries(state.available), livemode: false, pending: entries(state.pending) };
 }
-
-/** Newest first, as Stripe lists, with `limit` (1-100, default 10) and `starting_after`. */
-export function listObject<T extends { id: string }>(url: string, items: T[], limit: number, startingAfter?: string) {
-  let start = 0;
-  if (startingAfter) start = items.findIndex((item) => item.id === startingAfter) + 1;
-  const data = items.slice(start, start + limit);
-  return { object: "list", data, has_more: start + limit < items.length, url };
-}

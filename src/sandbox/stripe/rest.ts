@@ -5,8 +5,9 @@
  * v1 idempotency, a rate limit and injected faults.
  *
  * Order of a request: Request-Id, auth (401), rate limit (429), contract
- * check, injected fault, idempotency claim (replay / 400 / 409), parameter
- * validation (not saved), execution (saved, errors included).
+ * check (findings recorded), injected fault, idempotency claim (replay / 400
+ * / 409), parameter validation then contract violations (refused, not
+ * saved), execution (saved, errors included).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { timingSafeEqual } from "node:crypto";
@@ -14,7 +15,7 @@ import { unixSeconds } from "./clock.js";
 import { invalidRequest, StripeApiError } from "./errors.js";
 import { canonicalParams, FormSyntaxError, parseStripeForm, type FormObject } from "./form.js";
 import { newId } from "./ids.js";
-import { accountLinkObject, accountObject, balanceObject, listObject, reversalObject, transferObject } from "./objects.js";
+import { accountLinkObject, accountObject, balanceObject, reversalObject, transferObject } from "./objects.js";
 import { Params, pathOf } from "./params.js";
 import type { DashboardType, StripeSandboxState } from "./state.js";
 
@@ -141,16 +142,16 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
         throw error;
       }
 
-      if (options.checkRequest) {
-        const { violations, unknownParams } = options.checkRequest({ method: request.method, path, query, body: request.method === "GET" ? {} : form });
-        if (unknownParams.length > 0) {
-          state.contractUnknownParams.push({ method: request.method, path, unknownParams });
-        }
-        if (violations.length > 0) {
-          state.contractViolations.push({ method: request.method, path, violations });
-          state.log("contract-violation", { method: request.method, path, violations });
-          return sendError(reply, invalidRequest(`Request does not match the API: ${violations.join("; ")}`));
-        }
+      // Every request is checked and its findings kept, whatever happens next; a
+      // violation refuses the request only after the endpoint's own validation,
+      // so what Stripe would say (parameter_missing, ...) comes first.
+      const contract = options.checkRequest?.({ method: request.method, path, query, body: request.method === "GET" ? {} : form });
+      if (contract && contract.unknownParams.length > 0) {
+        state.contractUnknownParams.push({ method: request.method, path, unknownParams: contract.unknownParams });
+      }
+      if (contract && contract.violations.length > 0) {
+        state.contractViolations.push({ method: request.method, path, violations: contract.violations });
+        state.log("contract-violation", { method: request.method, path, violations: contract.violations });
       }
 
       // Injected faults strike before execution begins (like a failure in front of
@@ -177,6 +178,10 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       } catch (error) {
         claim?.abandon();
         throw error;
+      }
+      if (contract && contract.violations.length > 0) {
+        claim?.abandon();
+        return sendError(reply, invalidRequest(`Request does not match the API: ${contract.violations.join("; ")}`));
       }
 
       await state.passHold(path);
@@ -253,17 +258,6 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       execute: (id) => ({ body: accountObject(state.account(id)) }),
     });
 
-    route("GET", "/v1/accounts", {
-      validate(params) {
-        params.only(["limit", "starting_after", "ending_before", "created"]);
-        return { limit: Math.min(params.positiveInteger("limit") ?? 10, 100), startingAfter: params.string("starting_after") };
-      },
-      execute({ limit, startingAfter }) {
-        const accounts = [...state.accounts.values()].reverse().map(accountObject);
-        return { body: listObject("/v1/accounts", accounts, limit, startingAfter) };
-      },
-    });
-
     // ---- account links ----
 
     route("POST", "/v1/account_links", {
@@ -315,25 +309,6 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
     route("GET", "/v1/transfers/:id", {
       validate: (_params, path) => path.id ?? "",
       execute: (id) => ({ body: transferObject(state.transfer(id)) }),
-    });
-
-    route("GET", "/v1/transfers", {
-      validate(params) {
-        params.only(["limit", "starting_after", "ending_before", "created", "destination", "transfer_group"]);
-        return {
-          limit: Math.min(params.positiveInteger("limit") ?? 10, 100),
-          startingAfter: params.string("starting_after"),
-          destination: params.string("destination"),
-          transferGroup: params.string("transfer_group"),
-        };
-      },
-      execute({ limit, startingAfter, destination, transferGroup }) {
-        const transfers = [...state.transfers.values()]
-          .filter((transfer) => (destination === undefined || transfer.destination === destination) && (transferGroup === undefined || transfer.transferGroup === transferGroup))
-          .reverse()
-          .map(transferObject);
-        return { body: listObject("/v1/transfers", transfers, limit, startingAfter) };
-      },
     });
 
     route("POST", "/v1/transfers/:id/reversals", {

@@ -69,6 +69,26 @@ describe("auth and errors", () => {
   });
 });
 
+describe("contract", () => {
+  it("refuses what the official spec forbids and the sandbox would not notice, and reports parameters the 2023 spec lacks", async () => {
+    const destination = await onboardedAccount();
+    sandbox.state.topUp(1000, "usd");
+    expect(sandbox.state.contractUnknownParams.some((entry) => entry.path === "/v1/accounts")).toBe(false);
+    await post("/v1/accounts", "controller[stripe_dashboard][type]=express&capabilities[transfers][requested]=true");
+    expect(sandbox.state.contractUnknownParams).toContainEqual(expect.objectContaining({ path: "/v1/accounts", unknownParams: expect.arrayContaining([expect.stringContaining("controller")]) as unknown }));
+    expect(sandbox.state.contractViolations).toEqual([]);
+
+    const bad = await post("/v1/transfers", `amount=100&currency=usd&destination=${destination}&source_type=bogus`, { "idempotency-key": "k-contract" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ error: { message: string } }>().error.message).toContain("source_type");
+    expect(sandbox.state.contractViolations).toHaveLength(1);
+    expect(sandbox.state.transfers.size).toBe(0);
+    // Refused before execution: the key is free for the corrected request.
+    const good = await post("/v1/transfers", `amount=100&currency=usd&destination=${destination}`, { "idempotency-key": "k-contract" });
+    expect(good.statusCode).toBe(200);
+  });
+});
+
 describe("Connect Express onboarding", () => {
   it("creates an account with controller properties, links it, and completes onboarding", async () => {
     const created = await post(

@@ -8,6 +8,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
+import { checkStripeRequest } from "./contract.js";
 import { newId } from "./ids.js";
 import { registerOnboardingPage } from "./onboarding-page.js";
 import { registerStripeRest, type StripeContractCheck } from "./rest.js";
@@ -23,7 +24,12 @@ export interface StripeSandboxOptions {
   rateLimitPerSecond?: number;
   /** Where browsers reach the sandbox, for account link URLs (default: the request's host). */
   publicBaseUrl?: string;
-  /** The official-spec check of every request (contract.ts); its violations are kept in state.contractViolations. */
+  /**
+   * The official-spec check of every request (default: contract.ts's
+   * checkStripeRequest over contracts/stripe/). Violations are refused with a
+   * 400 and kept in state.contractViolations; parameters the 2023 spec lacks
+   * are kept in state.contractUnknownParams only.
+   */
   checkRequest?: StripeContractCheck;
   logger?: Logger;
 }
@@ -50,7 +56,7 @@ export async function createStripeSandbox(options: StripeSandboxOptions): Promis
   await registerStripeRest(app, {
     state,
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
-    ...(options.checkRequest ? { checkRequest: options.checkRequest } : {}),
+    checkRequest: options.checkRequest ?? checkStripeRequest,
   });
   await registerOnboardingPage(app, { state });
   return { app, state };
