@@ -178,3 +178,47 @@ describe("the stripe SDK against the sandbox", () => {
     expect(sandbox.state.transfers.size).toBe(before + 1);
   });
 });
+
+describe("events signed as Stripe signs them", () => {
+  it("delivers account.updated (Connect, with account), transfer.created and transfer.reversed, verified by the SDK's constructEvent", async () => {
+    const received: { body: string; signature: string }[] = [];
+    const secret = "whsec_sandbox_test_secret";
+    const withHooks = await createStripeSandbox({
+      secretKey: KEY,
+      clock,
+      webhookUrl: "http://127.0.0.1:9/stripe/webhook",
+      webhookSecret: secret,
+      webhookSender: async ({ body, headers }) => {
+        received.push({ body, signature: headers["stripe-signature"] ?? "" });
+        return { status: 200 };
+      },
+    });
+    try {
+      await withHooks.app.listen({ host: "127.0.0.1", port: 0 });
+      const stripe = new Stripe(KEY, { host: "127.0.0.1", port: (withHooks.app.server.address() as AddressInfo).port, protocol: "http", maxNetworkRetries: 0 });
+      const account = await stripe.accounts.create({ type: "express", capabilities: { transfers: { requested: true } } });
+      withHooks.state.completeOnboarding(account.id);
+      withHooks.state.topUp(1000, "usd");
+      const transfer = await stripe.transfers.create({ amount: 600, currency: "usd", destination: account.id }, { idempotencyKey: "payout-po_7" });
+      await stripe.transfers.createReversal(transfer.id, { amount: 100 });
+      await withHooks.idle();
+
+      const receivedAt = clock.now().getTime() / 1000;
+      const events = received.map(({ body, signature }) => stripe.webhooks.constructEvent(body, signature, secret, 300, undefined, receivedAt));
+      expect(events.map((event) => event.type)).toEqual(["account.updated", "transfer.created", "transfer.reversed"]);
+      const [updated, created, reversed] = events;
+      expect(updated).toMatchObject({ account: account.id, request: null, data: { object: { id: account.id, payouts_enabled: true }, previous_attributes: { payouts_enabled: false } } });
+      expect(created?.account).toBeUndefined();
+      expect(created?.request).toMatchObject({ idempotency_key: "payout-po_7" });
+      expect(created?.request?.id).toMatch(/^req_/);
+      expect(reversed).toMatchObject({ data: { object: { id: transfer.id, amount_reversed: 100, reversed: false }, previous_attributes: { amount_reversed: 0 } } });
+      expect(new Set(events.map((event) => event.id)).size).toBe(3);
+      expect(() => stripe.webhooks.constructEvent(received[0]?.body ?? "", received[0]?.signature ?? "", "whsec_other", 300, undefined, receivedAt)).toThrow(
+        Stripe.errors.StripeSignatureVerificationError,
+      );
+      expect(withHooks.state.eventLog.deliveries.every((delivery) => delivery.attempts[0]?.status === 200 && delivery.event.pending_webhooks === 0)).toBe(true);
+    } finally {
+      await withHooks.app.close();
+    }
+  });
+});

@@ -187,6 +187,8 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       await state.passHold(path);
       let status: number;
       let body: unknown;
+      const requestId = reply.getHeader("request-id");
+      state.currentRequest = { id: typeof requestId === "string" ? requestId : "", idempotencyKey: typeof key === "string" && key !== "" ? key : undefined };
       try {
         const result = endpoint.execute(input, request);
         status = result.status ?? 200;
@@ -198,6 +200,8 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
         }
         claim?.save({ status: error.status, body: error.toJSON() });
         return sendError(reply, error);
+      } finally {
+        state.currentRequest = undefined;
       }
       claim?.save({ status, body });
 

@@ -309,3 +309,37 @@ describe("rate limit and faults", () => {
     expect(ok.headers["idempotent-replayed"]).toBeUndefined();
   });
 });
+
+describe("webhook deliveries", () => {
+  it("records a failed attempt and keeps the event pending", async () => {
+    const hooked = await createStripeSandbox({
+      secretKey: KEY,
+      clock,
+      webhookUrl: "http://127.0.0.1:9/stripe/webhook",
+      webhookSecret: "whsec_x",
+      webhookSender: () => Promise.reject(new Error("connect ECONNREFUSED")),
+    });
+    try {
+      const created = await hooked.app.inject({
+        method: "POST",
+        url: "/v1/accounts",
+        payload: "type=express&capabilities[transfers][requested]=true",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/x-www-form-urlencoded" },
+      });
+      hooked.state.completeOnboarding(created.json<{ id: string }>().id);
+      hooked.state.completeOnboarding(created.json<{ id: string }>().id);
+      await hooked.idle();
+      // Completing twice changes nothing the second time: one event.
+      expect(hooked.state.eventLog.deliveries).toHaveLength(1);
+      const [delivery] = hooked.state.eventLog.deliveries;
+      expect(delivery?.attempts).toEqual([{ at: START / 1000, status: null, error: "connect ECONNREFUSED" }]);
+      expect(delivery?.event.pending_webhooks).toBe(1);
+    } finally {
+      await hooked.app.close();
+    }
+  });
+
+  it("needs both a webhook URL and a secret, or neither", async () => {
+    await expect(createStripeSandbox({ secretKey: KEY, clock, webhookUrl: "http://127.0.0.1:9/x" })).rejects.toThrow(/both/);
+  });
+});

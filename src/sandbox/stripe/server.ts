@@ -13,13 +13,18 @@ import { newId } from "./ids.js";
 import { registerOnboardingPage } from "./onboarding-page.js";
 import { registerStripeRest, type StripeContractCheck } from "./rest.js";
 import { StripeSandboxState } from "./state.js";
+import { httpStripeSender, type StripeWebhookSender } from "./webhooks.js";
 
 export interface StripeSandboxOptions {
   /** The platform's secret key (`sk_test_...`) the SDK must present. */
   secretKey: string;
   clock: Clock;
-  /** Signs webhook events (`whsec_...`); kept for the webhook sender, not yet built. */
+  /** Signs webhook events (`whsec_...`); with `webhookUrl`, every event is POSTed there. */
   webhookSecret?: string;
+  /** The app's Stripe webhook endpoint (one endpoint gets both account and Connect events here). */
+  webhookUrl?: string;
+  /** How events reach the app (default: real HTTP; tests may inject). */
+  webhookSender?: StripeWebhookSender;
   /** Requests per second before 429 rate_limit (unset: no limit; Stripe's sandbox mode allows 25). */
   rateLimitPerSecond?: number;
   /** Where browsers reach the sandbox, for account link URLs (default: the request's host). */
@@ -37,11 +42,20 @@ export interface StripeSandboxOptions {
 export interface StripeSandbox {
   app: FastifyInstance;
   state: StripeSandboxState;
+  /** Resolves when every webhook delivery in flight has an answer. */
+  idle(): Promise<void>;
 }
 
 export async function createStripeSandbox(options: StripeSandboxOptions): Promise<StripeSandbox> {
   if (!/^sk_test_/.test(options.secretKey)) throw new Error("the Stripe sandbox takes a test-mode secret key (sk_test_...)");
-  const state = new StripeSandboxState(options.secretKey, options.clock);
+  if ((options.webhookUrl === undefined) !== (options.webhookSecret === undefined)) {
+    throw new Error("the Stripe sandbox needs both webhookUrl and webhookSecret to send events, or neither");
+  }
+  const webhook =
+    options.webhookUrl && options.webhookSecret
+      ? { url: options.webhookUrl, secret: options.webhookSecret, sender: options.webhookSender ?? httpStripeSender() }
+      : undefined;
+  const state = new StripeSandboxState(options.secretKey, options.clock, webhook);
   if (options.rateLimitPerSecond !== undefined) state.setRateLimit(options.rateLimitPerSecond);
 
   const logger: FastifyBaseLogger | undefined = options.logger;
@@ -59,5 +73,8 @@ export async function createStripeSandbox(options: StripeSandboxOptions): Promis
     checkRequest: options.checkRequest ?? checkStripeRequest,
   });
   await registerOnboardingPage(app, { state });
-  return { app, state };
+  app.addHook("onClose", async () => {
+    await state.eventLog.idle();
+  });
+  return { app, state, idle: () => state.eventLog.idle() };
 }

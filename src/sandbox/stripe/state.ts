@@ -9,7 +9,9 @@ import { unixSeconds, type Clock } from "./clock.js";
 import { invalidRequest, resourceMissing, StripeApiError } from "./errors.js";
 import { IdempotencyStore } from "./idempotency.js";
 import { newId } from "./ids.js";
+import { accountObject, transferObject } from "./objects.js";
 import { TokenBucket } from "./rate-limit.js";
+import { EventLog, type WebhookEndpoint } from "./webhooks.js";
 
 export type DashboardType = "express" | "full" | "none";
 
@@ -120,14 +122,24 @@ export class StripeSandboxState {
   faults: Fault[] = [];
   /** Transfers whose connection is dropped once created (the transfer exists, no response is sent). */
   dropAfterTransferCreated = 0;
+  /** Events the sandbox emitted (and their signed deliveries, when a webhook endpoint is set). */
+  readonly eventLog: EventLog;
+  /** The API request being executed, for events' `request` (execution is synchronous, so one at a time). */
+  currentRequest: { id: string; idempotencyKey: string | undefined } | undefined;
   private bucket: TokenBucket | undefined;
   private holds: HoldEntry[] = [];
 
   constructor(
     readonly secretKey: string,
     readonly clock: Clock,
+    webhook?: WebhookEndpoint,
   ) {
     this.idempotency = new IdempotencyStore(clock);
+    this.eventLog = new EventLog(clock, webhook);
+  }
+
+  private emit(type: string, object: unknown, options: { account?: string; previous?: Record<string, unknown> } = {}): void {
+    this.eventLog.emit(type, object, { ...options, ...(this.currentRequest ? { request: this.currentRequest } : {}) });
   }
 
   log(kind: string, detail: Record<string, unknown>): void {
@@ -252,8 +264,20 @@ export class StripeSandboxState {
   /** What the onboarding form does once the expert finished: transfers active, payouts enabled, requirements cleared. */
   completeOnboarding(accountId: string): AccountRecord {
     const account = this.account(accountId);
+    if (account.onboarded) return account;
+    const before = accountObject(account);
     account.onboarded = true;
     this.log("onboarding-completed", { account: accountId });
+    // A Connect event: it carries the connected account's id (fact sheet §2).
+    this.emit("account.updated", accountObject(account), {
+      account: account.id,
+      previous: {
+        capabilities: before.capabilities,
+        details_submitted: before.details_submitted,
+        payouts_enabled: before.payouts_enabled,
+        requirements: before.requirements,
+      },
+    });
     return account;
   }
 
@@ -308,6 +332,7 @@ export class StripeSandboxState {
     };
     this.transfers.set(record.id, record);
     this.log("transfer-created", { id: record.id, amount: record.amount, currency: record.currency, destination: record.destination });
+    this.emit("transfer.created", transferObject(record));
     return record;
   }
 
@@ -342,8 +367,11 @@ export class StripeSandboxState {
       balanceTransaction: newId("txn"),
       destinationPaymentRefund: newId("pyr"),
     };
+    const previous = { amount_reversed: transfer.amountReversed, reversed: false };
     transfer.reversals.push(reversal);
     transfer.amountReversed += amount;
+    // Emitted for partial reversals too (fact sheet §2 [N]).
+    this.emit("transfer.reversed", transferObject(transfer), { previous });
     this.log("transfer-reversed", { id: reversal.id, transfer: transfer.id, amount });
     return reversal;
   }
