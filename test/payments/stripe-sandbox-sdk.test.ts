@@ -179,6 +179,21 @@ describe("the stripe SDK against the sandbox", () => {
   });
 });
 
+describe("payouts through the SDK's stripeAccount option", () => {
+  it("creates and reads a payout on the connected account and its balance", async () => {
+    const stripe = sdk();
+    const account = await onboardedExpert(stripe);
+    sandbox.state.topUp(2000, "usd");
+    await stripe.transfers.create({ amount: 2000, currency: "usd", destination: account });
+    const payout = await stripe.payouts.create({ amount: 1500, currency: "usd" }, { stripeAccount: account });
+    expect(payout).toMatchObject({ object: "payout", status: "pending", amount: 1500 });
+    sandbox.state.settlePayout(account, payout.id, "paid");
+    expect((await stripe.payouts.retrieve(payout.id, {}, { stripeAccount: account })).status).toBe("paid");
+    const balance = await stripe.balance.retrieve({}, { stripeAccount: account });
+    expect(balance.available).toEqual([expect.objectContaining({ currency: "usd", amount: 500 })]);
+  });
+});
+
 describe("events signed as Stripe signs them", () => {
   it("delivers account.updated (Connect, with account), transfer.created and transfer.reversed, verified by the SDK's constructEvent", async () => {
     const received: { body: string; signature: string }[] = [];

@@ -37,15 +37,18 @@ export class IdempotencyStore {
   /**
    * Looks the key up for `endpoint` ("POST /v1/transfers") and the request's
    * canonical parameters. Throws the error Stripe answers, or says whether to
-   * replay or to run (then save or abandon).
+   * replay or to run (then save or abandon). `scope` separates accounts: a
+   * key sent with Stripe-Account is that account's (UNCONFIRMED, but keys are
+   * per account at Stripe).
    */
-  claim(key: string, endpoint: string, params: string): Claim {
+  claim(key: string, endpoint: string, params: string, scope = ""): Claim {
     if (key.length > MAX_KEY_LENGTH) {
       // UNCONFIRMED wording; the 255 limit is sourced.
       throw invalidRequest(`Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters long.`);
     }
     this.prune();
-    const entry = this.entries.get(key);
+    const id = `${scope}\u0000${key}`;
+    const entry = this.entries.get(id);
     if (entry) {
       if (entry.endpoint !== endpoint) {
         throw idempotencyError(
@@ -69,14 +72,14 @@ export class IdempotencyStore {
       return { kind: "replay", response: entry.response };
     }
     const fresh: Entry = { endpoint, params, createdAt: this.clock.now().getTime(), response: undefined };
-    this.entries.set(key, fresh);
+    this.entries.set(id, fresh);
     return {
       kind: "run",
       save: (response) => {
         fresh.response = response;
       },
       abandon: () => {
-        if (this.entries.get(key) === fresh) this.entries.delete(key);
+        if (this.entries.get(id) === fresh) this.entries.delete(id);
       },
     };
   }

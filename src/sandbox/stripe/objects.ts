@@ -3,7 +3,7 @@
  * spec 2023-08-16). Fields the spec has but the sandbox does not model are
  * null or empty, as on a fresh test-mode object.
  */
-import type { AccountLinkRecord, AccountRecord, ReversalRecord, StripeSandboxState, TransferRecord } from "./state.js";
+import type { AccountLinkRecord, AccountRecord, PayoutRecord, ReversalRecord, StripeSandboxState, TransferRecord } from "./state.js";
 
 /**
  * What a fresh Express account must still provide. The exact list depends on
@@ -103,10 +103,41 @@ export function transferObject(transfer: TransferRecord) {
   };
 }
 
-export function balanceObject(state: StripeSandboxState) {
-  const currencies = new Set([...state.available.keys(), ...state.pending.keys()]);
+/** The platform's balance, or (with Stripe-Account) a connected account's. */
+export function balanceObject(state: StripeSandboxState, account?: AccountRecord) {
+  const available = account ? account.balance : state.available;
+  const pending = account ? new Map<string, number>() : state.pending;
+  const currencies = new Set([...available.keys(), ...pending.keys()]);
   if (currencies.size === 0) currencies.add("usd");
   const entries = (map: Map<string, number>) =>
     [...currencies].sort().map((currency) => ({ amount: map.get(currency) ?? 0, currency, source_types: { card: map.get(currency) ?? 0 } }));
-  return { object: "balance", available: entries(state.available), livemode: false, pending: entries(state.pending) };
+  return { object: "balance", available: entries(available), livemode: false, pending: entries(pending) };
+}
+
+export function payoutObject(payout: PayoutRecord) {
+  return {
+    id: payout.id,
+    object: "payout",
+    amount: payout.amount,
+    arrival_date: payout.arrivalDate,
+    automatic: false,
+    balance_transaction: payout.balanceTransaction,
+    created: payout.created,
+    currency: payout.currency,
+    description: payout.description,
+    destination: payout.destination,
+    failure_balance_transaction: null,
+    failure_code: payout.failureCode,
+    failure_message: payout.failureMessage,
+    livemode: false,
+    metadata: payout.metadata,
+    method: payout.method,
+    original_payout: null,
+    reconciliation_status: "not_applicable",
+    reversed_by: null,
+    source_type: "card",
+    statement_descriptor: payout.statementDescriptor,
+    status: payout.status,
+    type: "bank_account",
+  };
 }

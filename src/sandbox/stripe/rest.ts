@@ -15,7 +15,7 @@ import { unixSeconds } from "./clock.js";
 import { invalidRequest, StripeApiError } from "./errors.js";
 import { canonicalParams, FormSyntaxError, parseStripeForm, type FormObject } from "./form.js";
 import { newId } from "./ids.js";
-import { accountLinkObject, accountObject, balanceObject, reversalObject, transferObject } from "./objects.js";
+import { accountLinkObject, accountObject, balanceObject, payoutObject, reversalObject, transferObject } from "./objects.js";
 import { Params, pathOf } from "./params.js";
 import type { DashboardType, StripeSandboxState } from "./state.js";
 
@@ -38,10 +38,12 @@ export interface StripeRestOptions {
 }
 
 interface Endpoint<Input> {
+  /** Whether the Stripe-Account header (acting on a connected account) is taken: not at all (default), optionally, or required. */
+  connect?: "optional" | "required";
   /** Reads and checks the parameters; a failure here is not saved under the idempotency key. */
   validate(params: Params, path: Record<string, string>): Input;
   /** Does the work; its answer, error or not, is what a replay gets. */
-  execute(input: Input, request: FastifyRequest): { status?: number; body: unknown };
+  execute(input: Input, context: { request: FastifyRequest; account: string | undefined }): { status?: number; body: unknown };
 }
 
 const AUTH_HELP =
@@ -162,10 +164,28 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
         return sendError(reply, fault);
       }
 
+      const stripeAccount = typeof request.headers["stripe-account"] === "string" ? request.headers["stripe-account"] : undefined;
+      if (stripeAccount !== undefined) {
+        if (!endpoint.connect) {
+          return sendError(reply, invalidRequest(`The Stripe sandbox does not model ${request.method} ${path} on a connected account (Stripe-Account).`));
+        }
+        if (!state.accounts.has(stripeAccount)) {
+          // Status and wording UNCONFIRMED (recalled from the API).
+          return sendError(
+            reply,
+            invalidRequest(`The provided key '${maskKey(state.secretKey)}' does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`, {
+              status: 403,
+            }),
+          );
+        }
+      } else if (endpoint.connect === "required") {
+        return sendError(reply, invalidRequest(`The Stripe sandbox only models ${request.method} ${path} on a connected account: send the Stripe-Account header.`));
+      }
+
       const key = request.headers["idempotency-key"];
       const claim =
         request.method === "POST" && typeof key === "string" && key !== ""
-          ? state.idempotency.claim(key, `${request.method} ${path}`, canonicalParams(form))
+          ? state.idempotency.claim(key, `${request.method} ${path}`, canonicalParams(form), stripeAccount ?? "")
           : undefined;
       if (claim?.kind === "replay") {
         state.log("idempotent-replay", { path, status: claim.response.status });
@@ -190,7 +210,7 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       const requestId = reply.getHeader("request-id");
       state.currentRequest = { id: typeof requestId === "string" ? requestId : "", idempotencyKey: typeof key === "string" && key !== "" ? key : undefined };
       try {
-        const result = endpoint.execute(input, request);
+        const result = endpoint.execute(input, { request, account: stripeAccount });
         status = result.status ?? 200;
         body = result.body;
       } catch (error) {
@@ -272,7 +292,7 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
         if (!type) throw invalidRequest("Missing required param: type.", { code: "parameter_missing", param: "type" });
         return { account, type, refreshUrl: params.requiredString("refresh_url"), returnUrl: params.requiredString("return_url") };
       },
-      execute(input, request) {
+      execute(input, { request }) {
         const account = state.account(input.account, "account");
         if (input.type === "account_update" && account.dashboard === "express") {
           // Not allowed for Express (fact sheet §1 [C][F]); wording UNCONFIRMED.
@@ -290,8 +310,35 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
     // ---- balance ----
 
     route("GET", "/v1/balance", {
+      connect: "optional",
       validate: (params) => params.only([]),
-      execute: () => ({ body: balanceObject(state) }),
+      execute: (_input, { account }) => ({ body: balanceObject(state, account ? state.account(account) : undefined) }),
+    });
+
+    // ---- payouts (on connected accounts) ----
+
+    route("POST", "/v1/payouts", {
+      connect: "required",
+      validate(params) {
+        params.only(["amount", "currency", "description", "destination", "metadata", "method", "source_type", "statement_descriptor"]);
+        const amount = params.positiveInteger("amount");
+        if (amount === undefined) throw invalidRequest("Missing required param: amount.", { code: "parameter_missing", param: "amount" });
+        return {
+          amount,
+          currency: params.currency("currency"),
+          description: params.string("description") ?? null,
+          metadata: params.metadata(),
+          method: params.oneOf("method", ["standard", "instant"] as const) ?? "standard",
+          statementDescriptor: params.string("statement_descriptor") ?? null,
+        };
+      },
+      execute: (input, { account }) => ({ body: payoutObject(state.createPayout(account ?? "", input)) }),
+    });
+
+    route("GET", "/v1/payouts/:id", {
+      connect: "required",
+      validate: (_params, path) => path.id ?? "",
+      execute: (id, { account }) => ({ body: payoutObject(state.payout(account ?? "", id)) }),
     });
 
     // ---- transfers ----

@@ -343,3 +343,63 @@ describe("webhook deliveries", () => {
     await expect(createStripeSandbox({ secretKey: KEY, clock, webhookUrl: "http://127.0.0.1:9/x" })).rejects.toThrow(/both/);
   });
 });
+
+describe("payouts on connected accounts (Stripe-Account)", () => {
+  it("pays out of the connected account's balance, settles in order, and gives the money back when it fails", async () => {
+    const account = await onboardedAccount();
+    sandbox.state.topUp(5000, "usd");
+    await post("/v1/transfers", `amount=3000&currency=usd&destination=${account}`);
+    const asAccount = { "stripe-account": account };
+    const balance = await sandbox.app.inject({ method: "GET", url: "/v1/balance", headers: { authorization: `Bearer ${KEY}`, ...asAccount } });
+    expect(balance.json()).toMatchObject({ available: [{ amount: 3000, currency: "usd" }] });
+
+    const created = await post("/v1/payouts", "amount=1000&currency=usd&metadata[payout]=po_1", asAccount);
+    expect(created.statusCode).toBe(200);
+    const payout = created.json<{ id: string }>();
+    expect(payout).toMatchObject({ object: "payout", status: "pending", amount: 1000, method: "standard", automatic: false });
+    expect(payout.id).toMatch(/^po_/);
+    expect(sandbox.state.accountBalance(account)).toBe(2000);
+
+    // Without Stripe-Account it is refused: the sandbox models no platform payouts.
+    expect((await get(`/v1/payouts/${payout.id}`)).statusCode).toBe(400);
+    sandbox.state.settlePayout(account, payout.id, "in_transit");
+    sandbox.state.settlePayout(account, payout.id, "paid");
+    expect(() => sandbox.state.settlePayout(account, payout.id, "in_transit")).toThrow(/cannot become/);
+    // "Some failed payouts may initially show as paid".
+    sandbox.state.settlePayout(account, payout.id, "failed");
+    const read = await sandbox.app.inject({ method: "GET", url: `/v1/payouts/${payout.id}`, headers: { authorization: `Bearer ${KEY}`, ...asAccount } });
+    expect(read.json()).toMatchObject({ status: "failed", failure_code: "account_closed" });
+    expect(sandbox.state.accountBalance(account)).toBe(3000);
+    expect(sandbox.state.eventLog.events.filter((event) => event.type.startsWith("payout.")).map((event) => [event.type, event.account])).toEqual([
+      ["payout.created", account],
+      ["payout.updated", account],
+      ["payout.updated", account],
+      ["payout.paid", account],
+      ["payout.updated", account],
+      ["payout.failed", account],
+    ]);
+  });
+
+  it("refuses payouts beyond the account's balance, before onboarding, without the header, or for an unknown account", async () => {
+    const account = await onboardedAccount();
+    const short = await post("/v1/payouts", "amount=1&currency=usd", { "stripe-account": account });
+    expect(short.json()).toMatchObject({ error: { code: "balance_insufficient" } });
+    const fresh = (await post("/v1/accounts", "type=express&capabilities[transfers][requested]=true")).json<{ id: string }>();
+    expect((await post("/v1/payouts", "amount=1&currency=usd", { "stripe-account": fresh.id })).json()).toMatchObject({ error: { code: "payouts_not_allowed" } });
+    expect((await post("/v1/payouts", "amount=1&currency=usd")).statusCode).toBe(400);
+    expect((await post("/v1/payouts", "amount=1&currency=usd", { "stripe-account": "acct_nobody" })).statusCode).toBe(403);
+    expect((await post("/v1/transfers", `amount=1&currency=usd&destination=${account}`, { "stripe-account": account })).statusCode).toBe(400);
+  });
+
+  it("keeps idempotency keys per account", async () => {
+    const one = await onboardedAccount();
+    const two = await onboardedAccount();
+    sandbox.state.topUp(1000, "usd");
+    await post("/v1/transfers", `amount=100&currency=usd&destination=${one}`);
+    await post("/v1/transfers", `amount=100&currency=usd&destination=${two}`);
+    const first = await post("/v1/payouts", "amount=50&currency=usd", { "stripe-account": one, "idempotency-key": "same" });
+    const second = await post("/v1/payouts", "amount=50&currency=usd", { "stripe-account": two, "idempotency-key": "same" });
+    expect(second.headers["idempotent-replayed"]).toBeUndefined();
+    expect(second.json<{ id: string }>().id).not.toBe(first.json<{ id: string }>().id);
+  });
+});

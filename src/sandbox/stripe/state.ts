@@ -9,7 +9,7 @@ import { unixSeconds, type Clock } from "./clock.js";
 import { invalidRequest, resourceMissing, StripeApiError } from "./errors.js";
 import { IdempotencyStore } from "./idempotency.js";
 import { newId } from "./ids.js";
-import { accountObject, transferObject } from "./objects.js";
+import { accountObject, payoutObject, transferObject } from "./objects.js";
 import { TokenBucket } from "./rate-limit.js";
 import { EventLog, type WebhookEndpoint } from "./webhooks.js";
 
@@ -73,6 +73,27 @@ export interface TransferRecord {
   reversals: ReversalRecord[];
 }
 
+export type PayoutStatus = "pending" | "in_transit" | "paid" | "failed" | "canceled";
+
+export interface PayoutRecord {
+  id: string;
+  /** The connected account it pays out of (Stripe-Account). */
+  account: string;
+  amount: number;
+  currency: string;
+  created: number;
+  arrivalDate: number;
+  description: string | null;
+  metadata: Record<string, string>;
+  method: "standard" | "instant";
+  statementDescriptor: string | null;
+  status: PayoutStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
+  balanceTransaction: string;
+  destination: string;
+}
+
 export interface Fault {
   /** Only requests whose path matches (all when absent). */
   path?: string | RegExp;
@@ -108,6 +129,7 @@ export class StripeSandboxState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly accountLinks = new Map<string, AccountLinkRecord>();
   readonly transfers = new Map<string, TransferRecord>();
+  readonly payouts = new Map<string, PayoutRecord>();
   /** The platform's balance per currency, in minor units. */
   readonly available = new Map<string, number>();
   readonly pending = new Map<string, number>();
@@ -374,5 +396,80 @@ export class StripeSandboxState {
     this.emit("transfer.reversed", transferObject(transfer), { previous });
     this.log("transfer-reversed", { id: reversal.id, transfer: transfer.id, amount });
     return reversal;
+  }
+
+  // ---- payouts on connected accounts ----
+
+  /** A connected account's available balance (what transfers brought, minus reversals and payouts). */
+  accountBalance(accountId: string, currency = "usd"): number {
+    return this.account(accountId).balance.get(currency.toLowerCase()) ?? 0;
+  }
+
+  payout(accountId: string, id: string): PayoutRecord {
+    const payout = this.payouts.get(id);
+    if (!payout || payout.account !== accountId) throw resourceMissing("payout", id, "payout");
+    return payout;
+  }
+
+  createPayout(
+    accountId: string,
+    input: { amount: number; currency: string; description: string | null; metadata: Record<string, string>; method: "standard" | "instant"; statementDescriptor: string | null },
+  ): PayoutRecord {
+    const account = this.account(accountId);
+    if (!account.onboarded) {
+      // Code and wording UNCONFIRMED.
+      throw invalidRequest("Payouts are not enabled for this account: it has not completed onboarding.", { code: "payouts_not_allowed" });
+    }
+    const held = account.balance.get(input.currency) ?? 0;
+    if (held < input.amount) {
+      // Code sourced for transfers [L]; for payouts UNCONFIRMED, wording UNCONFIRMED.
+      throw invalidRequest("You have insufficient funds in your Stripe account for this transfer.", { code: "balance_insufficient" });
+    }
+    account.balance.set(input.currency, held - input.amount);
+    const created = unixSeconds(this.clock);
+    const payout: PayoutRecord = {
+      id: newId("po"),
+      account: accountId,
+      ...input,
+      created,
+      // UNCONFIRMED: a standard payout's arrival; two days is a common US schedule.
+      arrivalDate: created + (input.method === "instant" ? 0 : 2 * 86_400),
+      status: "pending",
+      failureCode: null,
+      failureMessage: null,
+      balanceTransaction: newId("txn"),
+      destination: newId("ba"),
+    };
+    this.payouts.set(payout.id, payout);
+    this.log("payout-created", { id: payout.id, account: accountId, amount: payout.amount });
+    this.emit("payout.created", payoutObject(payout), { account: accountId });
+    return payout;
+  }
+
+  /**
+   * Moves a payout on, as the bank would: `in_transit`, then `paid` or
+   * `failed` (funds back on the connected account). Statuses never go back.
+   * Events: payout.updated for each change, plus payout.paid / payout.failed
+   * (fact sheet §2 [N]); all are Connect events.
+   */
+  settlePayout(accountId: string, id: string, outcome: "in_transit" | "paid" | "failed", failure?: { code: string; message: string }): PayoutRecord {
+    const payout = this.payout(accountId, id);
+    const order: PayoutStatus[] = ["pending", "in_transit", "paid"];
+    const final = payout.status === "paid" || payout.status === "failed" || payout.status === "canceled";
+    // "Some failed payouts may initially show as paid" [M]: paid -> failed is allowed.
+    const allowed = outcome === "failed" ? payout.status !== "failed" && payout.status !== "canceled" : !final && order.indexOf(outcome) > order.indexOf(payout.status);
+    if (!allowed) throw new Error(`payout ${id} is ${payout.status}: it cannot become ${outcome}`);
+    const previous = { status: payout.status };
+    payout.status = outcome;
+    if (outcome === "failed") {
+      payout.failureCode = failure?.code ?? "account_closed";
+      payout.failureMessage = failure?.message ?? "The bank account has been closed.";
+      const account = this.account(accountId);
+      account.balance.set(payout.currency, (account.balance.get(payout.currency) ?? 0) + payout.amount);
+    }
+    this.log("payout-settled", { id, account: accountId, status: outcome });
+    this.emit("payout.updated", payoutObject(payout), { account: accountId, previous });
+    if (outcome !== "in_transit") this.emit(`payout.${outcome}`, payoutObject(payout), { account: accountId });
+    return payout;
   }
 }
