@@ -228,9 +228,12 @@ describe("events signed as Stripe signs them", () => {
       expect(created?.request?.id).toMatch(/^req_/);
       expect(reversed).toMatchObject({ data: { object: { id: transfer.id, amount_reversed: 100, reversed: false }, previous_attributes: { amount_reversed: 0 } } });
       expect(new Set(events.map((event) => event.id)).size).toBe(3);
+      expect(await stripe.events.retrieve(created?.id ?? "")).toMatchObject({ id: created?.id, type: "transfer.created" });
+      await expect(stripe.events.retrieve("evt_missing")).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
       expect(() => stripe.webhooks.constructEvent(received[0]?.body ?? "", received[0]?.signature ?? "", "whsec_other", 300, undefined, receivedAt)).toThrow(
         Stripe.errors.StripeSignatureVerificationError,
       );
+      expect(withHooks.state.contractViolations).toEqual([]);
       expect(withHooks.state.eventLog.deliveries.every((delivery) => delivery.attempts[0]?.status === 200 && delivery.event.pending_webhooks === 0)).toBe(true);
     } finally {
       await withHooks.app.close();

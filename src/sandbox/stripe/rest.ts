@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { timingSafeEqual } from "node:crypto";
 import { unixSeconds } from "./clock.js";
-import { invalidRequest, StripeApiError } from "./errors.js";
+import { invalidRequest, resourceMissing, StripeApiError } from "./errors.js";
 import { canonicalParams, FormSyntaxError, parseStripeForm, type FormObject } from "./form.js";
 import { newId } from "./ids.js";
 import { accountLinkObject, accountObject, balanceObject, payoutObject, reversalObject, transferObject } from "./objects.js";
@@ -313,6 +313,17 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       connect: "optional",
       validate: (params) => params.only([]),
       execute: (_input, { account }) => ({ body: balanceObject(state, account ? state.account(account) : undefined) }),
+    });
+
+    // ---- events (re-reading a webhook's event from the API) ----
+
+    route("GET", "/v1/events/:id", {
+      validate: (_params, path) => path.id ?? "",
+      execute(id) {
+        const event = state.eventLog.events.find((candidate) => candidate.id === id);
+        if (!event) throw resourceMissing("event", id, "id");
+        return { body: event };
+      },
     });
 
     // ---- payouts (on connected accounts) ----
