@@ -18,8 +18,8 @@
  * shape; `checkStripeRequest` also accepts flat bracketed keys (as
  * URLSearchParams gives them) or an already nested object (as qs gives it).
  */
-import { readFileSync } from "node:fs";
 import type { OpenAPIV3 } from "openapi-types";
+import { HTTP_METHODS, openApiSubset, type CompiledPath } from "../openapi-subset.js";
 
 export type FormValue = string | FormValue[] | { [key: string]: FormValue };
 export type FormObject = { [key: string]: FormValue };
@@ -48,88 +48,18 @@ export interface StripeOperation {
   pathTemplate: string;
 }
 
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+const METHODS = HTTP_METHODS;
 type Method = (typeof METHODS)[number];
 const FORM = "application/x-www-form-urlencoded";
 
 // src/sandbox/stripe/ and dist/sandbox/stripe/ are both three levels below the repo root.
 const SPEC_URL = new URL("../../../contracts/stripe/spec3.subset.json", import.meta.url);
 
-let cachedSpec: OpenAPIV3.Document | undefined;
-function spec(): OpenAPIV3.Document {
-  if (!cachedSpec) {
-    const doc = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenAPIV3.Document;
-    if (typeof doc.openapi !== "string" || !doc.openapi.startsWith("3.") || typeof doc.paths !== "object") {
-      throw new Error(`${SPEC_URL.pathname} is not an OpenAPI 3 document`);
-    }
-    cachedSpec = doc;
-  }
-  return cachedSpec;
-}
-
-/** Resolves a local "#/components/..." $ref; the subset is self-contained, so a miss is a broken subset. */
-function deref<T extends object>(value: T | OpenAPIV3.ReferenceObject): T {
-  let node: unknown = value;
-  for (let hops = 0; typeof node === "object" && node !== null && "$ref" in node; hops++) {
-    const ref = (node as OpenAPIV3.ReferenceObject).$ref;
-    if (hops > 32 || !ref.startsWith("#/")) throw new Error(`cannot resolve $ref ${ref}`);
-    node = ref
-      .slice(2)
-      .split("/")
-      .map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))
-      .reduce<unknown>(
-        (parent, key) =>
-          typeof parent === "object" && parent !== null ? (parent as Record<string, unknown>)[key] : undefined,
-        spec(),
-      );
-    if (node === undefined) throw new Error(`dangling $ref ${ref} in the Stripe contract subset`);
-  }
-  return node as T;
-}
-
-interface CompiledPath {
-  template: string;
-  regex: RegExp;
-  paramNames: string[];
-  item: OpenAPIV3.PathItemObject;
-}
-
-let cachedPaths: CompiledPath[] | undefined;
-function compiledPaths(): CompiledPath[] {
-  if (!cachedPaths) {
-    cachedPaths = Object.entries(spec().paths).flatMap(([template, item]) => {
-      if (!item) return [];
-      const paramNames: string[] = [];
-      const source = template
-        .split(/(\{[^}]+\})/)
-        .map((part) => {
-          const name = /^\{([^}]+)\}$/.exec(part)?.[1];
-          if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-          paramNames.push(name);
-          return "([^/]+)";
-        })
-        .join("");
-      return [{ template, regex: new RegExp(`^${source}$`), paramNames, item }];
-    });
-    // Templates with more literal text win, as a server routes /v1/accounts/{account}/login_links
-    // before a hypothetical /v1/accounts/{account}/{x}.
-    cachedPaths.sort(
-      (a, b) => b.template.replace(/\{[^}]+\}/g, "").length - a.template.replace(/\{[^}]+\}/g, "").length,
-    );
-  }
-  return cachedPaths;
-}
+const { deref, compiledPaths, listOperations } = openApiSubset(SPEC_URL, "Stripe");
 
 /** The operations in the contract subset, in spec order. */
 export function listStripeOperations(): StripeOperation[] {
-  return Object.entries(spec().paths).flatMap(([pathTemplate, item]) =>
-    METHODS.flatMap((method) => {
-      const operation = item?.[method];
-      return operation?.operationId
-        ? [{ operationId: operation.operationId, method: method.toUpperCase(), pathTemplate }]
-        : [];
-    }),
-  );
+  return listOperations();
 }
 
 // --- form decoding --------------------------------------------------------------

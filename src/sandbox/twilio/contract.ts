@@ -9,8 +9,8 @@
  * some unknown fields, but the SDK only sends declared ones, so an unknown
  * field means our code built the request by hand and got it wrong.
  */
-import { readFileSync } from "node:fs";
 import type { OpenAPIV3 } from "openapi-types";
+import { HTTP_METHODS, openApiSubset, type CompiledPath } from "../openapi-subset.js";
 
 export interface TwilioRequest {
   method: string;
@@ -41,86 +41,17 @@ export interface TwilioOperation {
 }
 
 const FORM = "application/x-www-form-urlencoded";
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+const METHODS = HTTP_METHODS;
 type Method = (typeof METHODS)[number];
 
 // src/sandbox/twilio/ and dist/sandbox/twilio/ are both three levels below the repo root.
 const SPEC_URL = new URL("../../../contracts/twilio/api_v2010.subset.json", import.meta.url);
 
-let cachedSpec: OpenAPIV3.Document | undefined;
-function spec(): OpenAPIV3.Document {
-  if (!cachedSpec) {
-    const doc = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenAPIV3.Document;
-    if (typeof doc.openapi !== "string" || !doc.openapi.startsWith("3.") || typeof doc.paths !== "object") {
-      throw new Error(`${SPEC_URL.pathname} is not an OpenAPI 3 document`);
-    }
-    cachedSpec = doc;
-  }
-  return cachedSpec;
-}
-
-/** Resolves a local "#/components/..." $ref; the subset is self-contained, so a miss is a broken subset. */
-function deref<T extends object>(value: T | OpenAPIV3.ReferenceObject): T {
-  let node: unknown = value;
-  for (let hops = 0; typeof node === "object" && node !== null && "$ref" in node; hops++) {
-    const ref = (node as OpenAPIV3.ReferenceObject).$ref;
-    if (hops > 32 || !ref.startsWith("#/")) throw new Error(`cannot resolve $ref ${ref}`);
-    node = ref
-      .slice(2)
-      .split("/")
-      .map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))
-      .reduce<unknown>(
-        (parent, key) =>
-          typeof parent === "object" && parent !== null ? (parent as Record<string, unknown>)[key] : undefined,
-        spec(),
-      );
-    if (node === undefined) throw new Error(`dangling $ref ${ref} in the Twilio contract subset`);
-  }
-  return node as T;
-}
-
-interface CompiledPath {
-  template: string;
-  regex: RegExp;
-  paramNames: string[];
-  item: OpenAPIV3.PathItemObject;
-}
-
-let cachedPaths: CompiledPath[] | undefined;
-function compiledPaths(): CompiledPath[] {
-  if (!cachedPaths) {
-    cachedPaths = Object.entries(spec().paths).flatMap(([template, item]) => {
-      if (!item) return [];
-      const paramNames: string[] = [];
-      const source = template
-        .split(/(\{[^}]+\})/)
-        .map((part) => {
-          const name = /^\{([^}]+)\}$/.exec(part)?.[1];
-          if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-          paramNames.push(name);
-          return "([^/]+)";
-        })
-        .join("");
-      return [{ template, regex: new RegExp(`^${source}$`), paramNames, item }];
-    });
-    // Templates with more literal text win, so /Calls/Feedback.json would beat /Calls/{Sid}.json.
-    cachedPaths.sort(
-      (a, b) => b.template.replace(/\{[^}]+\}/g, "").length - a.template.replace(/\{[^}]+\}/g, "").length,
-    );
-  }
-  return cachedPaths;
-}
+const { deref, compiledPaths, listOperations } = openApiSubset(SPEC_URL, "Twilio");
 
 /** The operations in the contract subset, in spec order. */
 export function listTwilioOperations(): TwilioOperation[] {
-  return Object.entries(spec().paths).flatMap(([pathTemplate, item]) =>
-    METHODS.flatMap((method) => {
-      const operation = item?.[method];
-      return operation?.operationId
-        ? [{ operationId: operation.operationId, method: method.toUpperCase(), pathTemplate }]
-        : [];
-    }),
-  );
+  return listOperations();
 }
 
 // --- value checks -------------------------------------------------------------
