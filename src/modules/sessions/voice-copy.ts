@@ -73,5 +73,4 @@ export const voiceTextCopy = {
     `${expertFirstName} can't take a call right now; we've let them know. Reply here to keep texting, or text CALL to try again later.`,
   calling: "Calling you both now.",
   alreadyCalling: "A call is already on its way.",
-  noCallsHere: "Calls work during a session: this one has ended.",
 };
