@@ -150,7 +150,9 @@ export function useWebhookWorld(options: { config?: Record<string, string>; work
       for (let round = 0; round < 400 && quiet < 3; round++) {
         const unpublished = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null } });
         const counts = await queue.getJobCounts("waiting", "active", "prioritized");
-        const dueSoon = await inner.deps.redis.zcount(`${inner.deps.queuePrefix}:webhooks:delayed`, 0, (Date.now() + 1_000) * 0x1000);
+        // Due soon: a delivery waiting for its endpoint's in-flight slot comes back within 2 s (delivery.ts);
+        // retries are minutes away and stay out. BullMQ scores the delayed set as runAt * 0x1000 + counter.
+        const dueSoon = await inner.deps.redis.zcount(`${inner.deps.queuePrefix}:webhooks:delayed`, 0, (Date.now() + 3_000) * 0x1000);
         const busy = unpublished + Object.values(counts).reduce((sum, count) => sum + count, 0) + dueSoon;
         quiet = busy === 0 ? quiet + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 25));
