@@ -279,16 +279,22 @@ describe("during a voice session", () => {
   });
 });
 
+/** An SMS session already talking (accepted and started), with both phones set to answer as given. */
+async function smsSession(context: TelephonyContext, customer: PhoneBehavior = { answer: "answer" }) {
+  const world = await makeSessionWorld(context);
+  const accepted = await acceptQuestion(context, world);
+  await context.settle();
+  const proxy = await proxyOf(context, accepted.sessionId);
+  context.sandbox.state.phone(accepted.expertPhone).voice = PRESSES_1;
+  context.sandbox.state.phone(accepted.customerPhone).voice = customer;
+  return { accepted, proxy };
+}
+
 describe("an SMS session", () => {
   it("upgrades to a bridged call when either side texts CALL", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    const accepted = await acceptQuestion(context, world);
-    await context.settle();
-    const proxy = await proxyOf(context, accepted.sessionId);
-    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(accepted.customerPhone).voice = { answer: "answer" };
+    const { accepted, proxy } = await smsSession(context);
 
     await context.text(accepted.customerPhone, proxy, "call");
     expect(textsFrom(context, accepted.customerPhone, proxy).at(-1)).toBe("Calling you both now.");
@@ -312,12 +318,7 @@ describe("an SMS session", () => {
   it("calls back a participant who calls the session's number, on the number it holds, and bridges them", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    const accepted = await acceptQuestion(context, world);
-    await context.settle();
-    const proxy = await proxyOf(context, accepted.sessionId);
-    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
-    sandbox.state.phone(accepted.customerPhone).voice = { answer: "answer" };
+    const { accepted, proxy } = await smsSession(context);
     const inbound = sandbox.voice.placeInboundCall(accepted.customerPhone, proxy);
     await context.settle();
     expect(sandbox.voice.getCall(inbound.sid)?.status).toBe("completed");
@@ -332,13 +333,8 @@ describe("an SMS session", () => {
   it("never puts a caller who only shows a participant's number into the conversation", async () => {
     const context = ctx();
     const { deps, sandbox } = context;
-    const world = await makeSessionWorld(context);
-    const accepted = await acceptQuestion(context, world);
-    await context.settle();
-    const proxy = await proxyOf(context, accepted.sessionId);
     // The real customer does not pick up: whoever forged their caller ID is not the one we ring.
-    sandbox.state.phone(accepted.customerPhone).voice = { answer: "no-answer", ringSeconds: 600 };
-    sandbox.state.phone(accepted.expertPhone).voice = { answer: "answer", inputs: [{ digits: "1" }] };
+    const { accepted, proxy } = await smsSession(context, { answer: "no-answer", ringSeconds: 600 });
     const forged = sandbox.voice.placeInboundCall(accepted.customerPhone, proxy);
     await context.settle();
     expect(sandbox.voice.getCall(forged.sid)?.status).toBe("completed");
