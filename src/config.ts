@@ -25,14 +25,48 @@ const configSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }).transform((url) => url.replace(/\/+$/, "")),
   ADMIN_API_KEY: z.string().min(24, "must be at least 24 characters"),
+  /**
+   * Named admin keys, so every payout decision records who made it:
+   * `name:key,name:key` (names are letters, digits, . _ @ -; keys 24+ characters).
+   * ADMIN_API_KEY is the admin called "admin".
+   */
+  ADMIN_API_KEYS: z
+    .string()
+    .regex(/^[\w.@-]{1,64}:\S{24,}(,[\w.@-]{1,64}:\S{24,})*$/, "must be name:key pairs (keys of 24+ characters), comma-separated")
+    .transform((value) => value.split(",").map((pair) => ({ name: pair.slice(0, pair.indexOf(":")), key: pair.slice(pair.indexOf(":") + 1) })))
+    .optional(),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, "must look like AC followed by 32 hex digits"),
   TWILIO_AUTH_TOKEN: z.string().min(16, "must be at least 16 characters"),
   /** Unset in production (the SDK talks to Twilio); the sandbox's URL otherwise. */
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must start with sk_test_, sk_live_, rk_test_ or rk_live_"),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must start with whsec_"),
+  /**
+   * The signing secret of the Stripe webhook endpoint. While a secret is
+   * being rolled on our side, list both, comma-separated: an event signed
+   * by either is accepted (Stripe itself signs with both during its roll).
+   */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+(,whsec_\w+)*$/, "must start with whsec_ (two secrets, comma-separated, while rolling)")
+    .transform((value) => value.split(",")),
+  /** Unset in production (the SDK talks to Stripe); the sandbox's URL otherwise. */
   STRIPE_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where the development process's Stripe sandbox keeps its accounts, transfers and balance across restarts. */
+  STRIPE_SANDBOX_STATE_FILE: z.string().min(1).default(".expertline/sandbox/stripe-state.json"),
+  /** The Stripe sandbox's rate limit in requests per second (Stripe's own sandbox mode allows 25). */
+  STRIPE_SANDBOX_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(25),
+  /**
+   * Earnings wait this long after their session ends before a payout run
+   * gathers them, so ratings and refunds can land first. 0 is allowed.
+   */
+  PAYOUT_REVIEW_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 365).default(72),
+  /**
+   * Transfers created per second at most (a limiter on the payments queue):
+   * under Stripe's per-endpoint limit (25/s by default) with room for the
+   * other calls. A 429 still gets through is retried by the queue's backoff.
+   */
+  STRIPE_TRANSFERS_PER_SECOND: z.coerce.number().int().min(1).max(100).default(20),
   /** Messages per second each sending number may send (a US long code does 1). */
   SMS_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(1),
   /**

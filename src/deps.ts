@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger } from "./lib/logger.js";
+import { createStripeClient, type StripeClient } from "./providers/stripe/client.js";
 import { createTwilioClient, type TwilioClient } from "./providers/twilio/client.js";
 
 export interface Deps {
@@ -25,6 +26,7 @@ export interface Deps {
   redis: Redis;
   clock: Clock;
   twilio: TwilioClient;
+  stripe: StripeClient;
   /** BullMQ key prefix; tests give each file its own. */
   queuePrefix: string;
   close(): Promise<void>;
@@ -93,6 +95,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
     redis,
     clock: overrides.clock ?? systemClock,
     twilio: createTwilioClient(config),
+    stripe: createStripeClient(config),
     queuePrefix: overrides.queuePrefix ?? "expertline",
     async close() {
       await Promise.allSettled([prisma.$disconnect().then(() => (sql.ended ? undefined : sql.end())), redis.quit()]);

@@ -28,5 +28,5 @@ export function defineJob<Schema extends z.ZodType>(definition: JobDefinition<Sc
 }
 
 /** Every queue the project uses: one per concern, so a flood of one cannot starve another. */
-export const QUEUES = { maintenance: "maintenance", telephony: "telephony", routing: "routing", sessions: "sessions", webhooks: "webhooks" } as const;
+export const QUEUES = { maintenance: "maintenance", telephony: "telephony", routing: "routing", sessions: "sessions", webhooks: "webhooks", payments: "payments" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

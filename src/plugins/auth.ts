@@ -9,7 +9,8 @@ import { API_KEY_PATTERN, safeEqual, sha256Hex } from "../lib/tokens.js";
 import { sendProblem } from "./errors.js";
 import { problem } from "./problem.js";
 
-export type Caller = { kind: "admin" } | { kind: "shop"; shopId: string; apiKeyId: string };
+/** An admin is named (ADMIN_API_KEYS; ADMIN_API_KEY is "admin"), so decisions record who made them. */
+export type Caller = { kind: "admin"; name: string } | { kind: "shop"; shopId: string; apiKeyId: string };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -38,12 +39,20 @@ function unauthorized(request: FastifyRequest, reply: FastifyReply, detail: stri
 /** lastUsedAt is informational: write it at most once a minute per key. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** Who the admin is, for routes behind requireAdmin. */
+export function adminNameOf(request: FastifyRequest): string {
+  if (request.caller?.kind !== "admin") throw new Error("admin route registered without requireAdmin");
+  return request.caller.name;
+}
+
 export function authHooks(deps: Pick<Deps, "config" | "prisma" | "clock">) {
+  const adminKeys = [{ name: "admin", key: deps.config.ADMIN_API_KEY }, ...(deps.config.ADMIN_API_KEYS ?? [])];
   const requireAdmin: onRequestAsyncHookHandler = async (request, reply) => {
     const token = bearerToken(request);
     if (!token) return unauthorized(request, reply, "Send the admin key as Authorization: Bearer <key>");
-    if (!safeEqual(token, deps.config.ADMIN_API_KEY)) return unauthorized(request, reply, "The admin key is not valid");
-    request.caller = { kind: "admin" };
+    const admin = adminKeys.find(({ key }) => safeEqual(token, key));
+    if (!admin) return unauthorized(request, reply, "The admin key is not valid");
+    request.caller = { kind: "admin", name: admin.name };
   };
 
   const requireShop: onRequestAsyncHookHandler = async (request, reply) => {

@@ -34,7 +34,7 @@ export function entryPointEnv(overrides: Record<string, string> = {}): Record<st
     TWILIO_ACCOUNT_SID: config.TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: config.TWILIO_AUTH_TOKEN,
     STRIPE_SECRET_KEY: config.STRIPE_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET,
+    STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET.join(","),
     LOG_LEVEL: "info",
     PORT: "0",
     ...overrides,

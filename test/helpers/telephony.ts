@@ -1,13 +1,14 @@
 /**
- * The app, its workers and the Twilio sandbox wired together as in
- * development: the SDK talks HTTP to the sandbox, the sandbox delivers signed
- * webhooks into the app. `settle()` waits until every queued job, outbox row
- * and sandbox callback has run.
+ * The app, its workers and the Twilio and Stripe sandboxes wired together as
+ * in development: the SDKs talk HTTP to the sandboxes, the sandboxes deliver
+ * signed webhooks into the app. `settle()` waits until every queued job,
+ * outbox row and sandbox callback has run.
  */
 import { Queue } from "bullmq";
 import { afterAll, beforeAll } from "vitest";
 import { createRedis } from "../../src/deps.js";
 import { QUEUES } from "../../src/jobs/define.js";
+import { createStripeSandbox, type StripeSandbox } from "../../src/sandbox/stripe/server.js";
 import { createTwilioSandbox, type TwilioSandbox } from "../../src/sandbox/twilio/server.js";
 import type { WebhookSender } from "../../src/sandbox/twilio/transport.js";
 import { startWorkers, type RunningWorkers } from "../../src/workers.js";
@@ -18,6 +19,9 @@ export interface TelephonyContext extends TestContext {
   sandbox: TwilioSandbox;
   /** Where the sandbox's REST API listens (TWILIO_API_BASE_URL for a worker in another process). */
   sandboxUrl: string;
+  /** The Stripe sandbox the app's Stripe client talks to; its signed events go to POST /stripe/webhook. */
+  stripe: StripeSandbox;
+  stripeUrl: string;
   /** Waits until nothing is left to do (jobs, outbox, callbacks). */
   settle: () => Promise<void>;
   /** A simulated phone texts a platform number, then everything settles. */
@@ -57,7 +61,23 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
       sender: (request) => deliver(request),
     });
     const url = await sandbox.app.listen({ port: 0, host: "127.0.0.1" });
-    const inner = await createTestContext({ config: { TWILIO_API_BASE_URL: url, SMS_MESSAGES_PER_SECOND: "100", ...config } });
+    let deliverStripe: (request: { body: string; headers: Record<string, string> }) => Promise<{ status: number }> = () =>
+      Promise.reject(new Error("app not started"));
+    const stripe = await createStripeSandbox({
+      secretKey: base.STRIPE_SECRET_KEY,
+      clock: { now: () => new Date() },
+      webhookSecret: base.STRIPE_WEBHOOK_SECRET[0] ?? "",
+      webhookUrl: `${base.PUBLIC_BASE_URL}/stripe/webhook`,
+      webhookSender: (request) => deliverStripe(request),
+    });
+    const stripeUrl = await stripe.app.listen({ port: 0, host: "127.0.0.1" });
+    const inner = await createTestContext({
+      config: { TWILIO_API_BASE_URL: url, STRIPE_API_BASE_URL: stripeUrl, SMS_MESSAGES_PER_SECOND: "100", ...config },
+    });
+    deliverStripe = async ({ body, headers }) => {
+      const response = await inner.app.inject({ method: "POST", url: "/stripe/webhook", headers, payload: body });
+      return { status: response.statusCode };
+    };
     deliver = async ({ url: target, method, params, headers }) => {
       const { pathname, search } = new URL(target);
       const fake = fakeRoutes.get(pathname);
@@ -81,7 +101,7 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
     const settle = async () => {
       let quietRounds = 0;
       for (let round = 0; round < 400 && quietRounds < 3; round++) {
-        await sandbox.idle();
+        await Promise.all([sandbox.idle(), stripe.idle()]);
         let busy = await inner.deps.prisma.outboxEvent.count({ where: { publishedAt: null, runAt: { lte: new Date(Date.now() + 3_000) } } });
         for (const queue of queues) {
           const counts = await queue.getJobCounts("waiting", "active", "prioritized", "waiting-children");
@@ -101,6 +121,8 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
       ...inner,
       sandbox,
       sandboxUrl: url,
+      stripe,
+      stripeUrl,
       settle,
       fakeRoutes,
       fakeRequests,
@@ -117,6 +139,7 @@ export function useTelephonyContext(config: Record<string, string> = {}, options
         await queueConnection?.quit();
         await inner.close();
         await sandbox.app.close();
+        await stripe.app.close();
       },
     };
   });
