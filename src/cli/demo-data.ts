@@ -34,7 +34,7 @@ export async function addDemoCatalog(deps: Pick<Deps, "prisma" | "clock">, shopI
     name: "All-grain brewers",
     tags: ["all-grain", "mash"],
     productIds: [kettle.id, kit.id],
-    pricing: { mode: "per_session", amountMinor: 1500, currency: "USD", platformFeeBps: 2000 },
+    pricing: { mode: "per_session", amountMinor: 1500, minimumMinor: 0, currency: "USD", platformFeeBps: 2000 },
     offerPolicy: { mode: "sequential", timeoutSeconds: 120, fanout: 1 },
     callCapMinutes: 60,
   });

@@ -16,7 +16,7 @@ describe("/v1/pools", () => {
         name: "All-grain brewers",
         tags: ["mash", "all-grain"],
         productIds: [kettle.id, kettle.id],
-        pricing: { mode: "per_minute", amountMinor: 150, platformFeeBps: 1500 },
+        pricing: { mode: "per_minute", amountMinor: 150, minimumMinor: 300, platformFeeBps: 1500 },
         offerPolicy: { mode: "broadcast", timeoutSeconds: 90, fanout: 3 },
       },
     });
@@ -25,7 +25,7 @@ describe("/v1/pools", () => {
       name: "All-grain brewers",
       tags: ["all-grain", "mash"],
       productIds: [kettle.id],
-      pricing: { mode: "per_minute", amountMinor: 150, currency: "USD", platformFeeBps: 1500 },
+      pricing: { mode: "per_minute", amountMinor: 150, minimumMinor: 300, currency: "USD", platformFeeBps: 1500 },
       offerPolicy: { mode: "broadcast", timeoutSeconds: 90, fanout: 3 },
       memberCount: 0,
     });
@@ -42,6 +42,8 @@ describe("/v1/pools", () => {
   it.each([
     [{ pricing: { mode: "per_session", amountMinor: 12.5, platformFeeBps: 100 } }, "body.pricing.amountMinor"],
     [{ pricing: { mode: "per_session", amountMinor: -1, platformFeeBps: 100 } }, "body.pricing.amountMinor"],
+    [{ pricing: { mode: "per_minute", amountMinor: 5_000_001, platformFeeBps: 100 } }, "body.pricing.amountMinor"],
+    [{ pricing: { mode: "per_minute", amountMinor: 100, minimumMinor: 0.5, platformFeeBps: 100 } }, "body.pricing.minimumMinor"],
     [{ pricing: { mode: "per_session", amountMinor: 100, platformFeeBps: 10_001 } }, "body.pricing.platformFeeBps"],
     [{ pricing: { mode: "per_hour", amountMinor: 100, platformFeeBps: 0 } }, "body.pricing.mode"],
     [{ pricing: { mode: "per_session", amountMinor: 100, platformFeeBps: 0, currency: "US" } }, "body.pricing.currency"],

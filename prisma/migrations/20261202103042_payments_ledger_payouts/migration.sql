@@ -12,8 +12,6 @@ BEGIN;
 CREATE TYPE "PayoutStatus_new" AS ENUM ('pending_review', 'held', 'rejected', 'approved', 'transferred', 'paid', 'failed');
 ALTER TABLE "Payout" ALTER COLUMN "status" DROP DEFAULT;
 ALTER TABLE "Payout" ALTER COLUMN "status" TYPE "PayoutStatus_new" USING ("status"::text::"PayoutStatus_new");
-ALTER TABLE "PayoutDecision" ALTER COLUMN "fromStatus" TYPE "PayoutStatus_new" USING ("fromStatus"::text::"PayoutStatus_new");
-ALTER TABLE "PayoutDecision" ALTER COLUMN "toStatus" TYPE "PayoutStatus_new" USING ("toStatus"::text::"PayoutStatus_new");
 ALTER TYPE "PayoutStatus" RENAME TO "PayoutStatus_old";
 ALTER TYPE "PayoutStatus_new" RENAME TO "PayoutStatus";
 DROP TYPE "PayoutStatus_old";

@@ -39,28 +39,38 @@ describe("platformFee", () => {
 });
 
 describe("priceSession", () => {
-  it("charges a flat amount per session, whatever its length", () => {
+  it("charges a flat amount per answered session, whatever its length", () => {
     for (const bridgedSeconds of [0, 1, 3600]) {
-      expect(priceSession(perSession, { bridgedSeconds })).toEqual({ currency: "USD", billableMinutes: null, chargeMinor: 1500, earningMinor: 1200, feeMinor: 300 });
+      expect(priceSession(perSession, { bridgedSeconds, answered: true })).toEqual({ currency: "USD", billableMinutes: null, chargeMinor: 1500, earningMinor: 1200, feeMinor: 300 });
     }
   });
 
-  it("charges per started minute of the bridged time", () => {
-    expect(priceSession(perMinute, { bridgedSeconds: 241 })).toEqual({ currency: "EUR", billableMinutes: 5, chargeMinor: 625, earningMinor: 532, feeMinor: 93 });
+  it("charges nothing for a session the expert never answered, in either mode", () => {
+    expect(priceSession(perSession, { bridgedSeconds: 0, answered: false })).toEqual({ currency: "USD", billableMinutes: null, chargeMinor: 0, earningMinor: 0, feeMinor: 0 });
+    expect(priceSession(perMinute, { bridgedSeconds: 0, answered: false })).toEqual({ currency: "EUR", billableMinutes: 0, chargeMinor: 0, earningMinor: 0, feeMinor: 0 });
   });
 
-  it("charges at least the minimum for a short call, and nothing for a call that never bridged", () => {
-    expect(priceSession(perMinute, { bridgedSeconds: 30 })).toEqual({ currency: "EUR", billableMinutes: 1, chargeMinor: 500, earningMinor: 425, feeMinor: 75 });
-    expect(priceSession(perMinute, { bridgedSeconds: 0 })).toEqual({ currency: "EUR", billableMinutes: 0, chargeMinor: 0, earningMinor: 0, feeMinor: 0 });
-    expect(priceSession({ ...perMinute, minimumMinor: 0 }, { bridgedSeconds: 30 })).toMatchObject({ chargeMinor: 125 });
+  it("charges the minimum for an answered per-minute session that only texted", () => {
+    expect(priceSession(perMinute, { bridgedSeconds: 0, answered: true })).toEqual({ currency: "EUR", billableMinutes: 0, chargeMinor: 500, earningMinor: 425, feeMinor: 75 });
+    expect(priceSession({ ...perMinute, minimumMinor: 0 }, { bridgedSeconds: 0, answered: true })).toMatchObject({ chargeMinor: 0 });
+  });
+
+  it("charges per started minute of the bridged time", () => {
+    expect(priceSession(perMinute, { bridgedSeconds: 241, answered: true })).toEqual({ currency: "EUR", billableMinutes: 5, chargeMinor: 625, earningMinor: 532, feeMinor: 93 });
+  });
+
+  it("charges at least the minimum for a short call", () => {
+    expect(priceSession(perMinute, { bridgedSeconds: 30, answered: true })).toEqual({ currency: "EUR", billableMinutes: 1, chargeMinor: 500, earningMinor: 425, feeMinor: 75 });
+    expect(priceSession({ ...perMinute, minimumMinor: 0 }, { bridgedSeconds: 30, answered: true })).toMatchObject({ chargeMinor: 125 });
+    expect(priceSession({ ...perMinute, minimumMinor: 0 }, { bridgedSeconds: 61, answered: true })).toMatchObject({ chargeMinor: 250, billableMinutes: 2 });
   });
 
   it("never makes or loses a cent: charge = earning + fee, and the fee is the rounded-down share, for every input", () => {
     for (const mode of ["per_session", "per_minute"] as const) {
       for (const amountMinor of [0, 1, 7, 99, 125, 1500, 99_999]) {
         for (const platformFeeBps of [0, 1, 333, 1500, 5000, 9999, 10_000]) {
-          for (const bridgedSeconds of [0, 1, 59, 60, 61, 599, 3601]) {
-            const price = priceSession({ mode, amountMinor, minimumMinor: 250, platformFeeBps, currency: "USD" }, { bridgedSeconds });
+          for (const [bridgedSeconds, answered] of [[0, true], [0, false], [1, true], [59, true], [60, true], [61, true], [599, true], [3601, true]] as const) {
+            const price = priceSession({ mode, amountMinor, minimumMinor: 250, platformFeeBps, currency: "USD" }, { bridgedSeconds, answered });
             expect(price.earningMinor + price.feeMinor).toBe(price.chargeMinor);
             expect(price.feeMinor).toBe(Math.floor((price.chargeMinor * platformFeeBps) / 10_000));
             expect(price.earningMinor).toBeGreaterThanOrEqual(0);
@@ -72,11 +82,11 @@ describe("priceSession", () => {
   });
 
   it("refuses what is not money", () => {
-    expect(() => priceSession({ ...perSession, amountMinor: 12.5 }, { bridgedSeconds: 0 })).toThrow("amountMinor must be a whole number of 0 or more, got 12.5");
-    expect(() => priceSession({ ...perMinute, minimumMinor: -1 }, { bridgedSeconds: 60 })).toThrow("minimumMinor must be a whole number of 0 or more, got -1");
-    expect(() => priceSession(perSession, { bridgedSeconds: -5 })).toThrow("bridgedSeconds must be a whole number of 0 or more, got -5");
-    expect(() => priceSession({ ...perMinute, amountMinor: Number.MAX_SAFE_INTEGER }, { bridgedSeconds: 120 })).toThrow("the charge is too large to represent exactly");
+    expect(() => priceSession({ ...perSession, amountMinor: 12.5 }, { bridgedSeconds: 0, answered: true })).toThrow("amountMinor must be a whole number of 0 or more, got 12.5");
+    expect(() => priceSession({ ...perMinute, minimumMinor: -1 }, { bridgedSeconds: 60, answered: true })).toThrow("minimumMinor must be a whole number of 0 or more, got -1");
+    expect(() => priceSession(perSession, { bridgedSeconds: -5, answered: true })).toThrow("bridgedSeconds must be a whole number of 0 or more, got -5");
+    expect(() => priceSession({ ...perMinute, amountMinor: Number.MAX_SAFE_INTEGER }, { bridgedSeconds: 120, answered: true })).toThrow("the charge is too large to represent exactly");
     // The largest exact charge is still a charge.
-    expect(priceSession({ ...perMinute, amountMinor: Number.MAX_SAFE_INTEGER }, { bridgedSeconds: 60 })).toMatchObject({ chargeMinor: Number.MAX_SAFE_INTEGER });
+    expect(priceSession({ ...perMinute, amountMinor: Number.MAX_SAFE_INTEGER }, { bridgedSeconds: 60, answered: true })).toMatchObject({ chargeMinor: Number.MAX_SAFE_INTEGER });
   });
 });

@@ -2,10 +2,15 @@
  * What a session costs the shop, what the expert earns, and the platform's
  * fee. Pure, in integer minor units (cents): no float ever touches money.
  *
+ * What is charged:
+ * - a session the expert never answered (no text relayed from them, no
+ *   bridged second) costs nothing, in either mode;
+ * - per_session: the pool's flat amount;
+ * - per_minute: every started minute of the bridged time (61 s is 2
+ *   minutes), and at least the pool's minimum, so an answered session that
+ *   only texted is charged the minimum.
+ *
  * Rounding, the one place a cent could appear or vanish:
- * - per_minute counts every started minute of the bridged time (61 s is 2
- *   minutes), and a session that talked at all is charged at least the
- *   pool's minimum; a call that never bridged costs nothing;
  * - the fee is the charge times the basis points, rounded DOWN to a whole
  *   minor unit (the expert keeps the fraction), computed in BigInt so no
  *   product of two large integers loses precision;
@@ -56,20 +61,27 @@ export function platformFee(chargeMinor: number, bps: number): number {
   return Number((BigInt(chargeMinor) * BigInt(bps)) / BPS_PER_WHOLE);
 }
 
-/** The price of one ended session, from its pool's pricing and its bridged seconds (0 for a session that only texted). */
-export function priceSession(pricing: Pricing, session: { bridgedSeconds: number }): SessionPrice {
+export interface PricedSession {
+  /** Seconds both sides were on a call (0 for a session that only texted). */
+  bridgedSeconds: number;
+  /** The expert answered: relayed at least one text, or talked on a bridged call. */
+  answered: boolean;
+}
+
+/** The price of one ended session, from its pool's pricing. */
+export function priceSession(pricing: Pricing, session: PricedSession): SessionPrice {
   wholeNonNegative("amountMinor", pricing.amountMinor);
   wholeNonNegative("minimumMinor", pricing.minimumMinor);
   let chargeMinor: number;
   let billableMinutes: number | null = null;
   if (pricing.mode === "per_session") {
     wholeNonNegative("bridgedSeconds", session.bridgedSeconds);
-    chargeMinor = pricing.amountMinor;
+    chargeMinor = session.answered ? pricing.amountMinor : 0;
   } else {
     billableMinutes = startedMinutes(session.bridgedSeconds);
     const byMinute = BigInt(billableMinutes) * BigInt(pricing.amountMinor);
     if (byMinute > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError("the charge is too large to represent exactly");
-    chargeMinor = billableMinutes === 0 ? 0 : Math.max(Number(byMinute), pricing.minimumMinor);
+    chargeMinor = session.answered ? Math.max(Number(byMinute), pricing.minimumMinor) : 0;
   }
   const feeMinor = platformFee(chargeMinor, pricing.platformFeeBps);
   return { currency: pricing.currency, billableMinutes, chargeMinor, earningMinor: chargeMinor - feeMinor, feeMinor };

@@ -15,8 +15,16 @@ export const pricingSchema = z
       .number()
       .int("must be whole minor units (cents), not a decimal")
       .min(0)
-      .max(10_000_000)
+      // x 240 minutes (the longest call cap) still fits a ledger row.
+      .max(5_000_000)
       .describe("Price per session or per started minute, in minor units (cents)"),
+    minimumMinor: z
+      .number()
+      .int("must be whole minor units (cents), not a decimal")
+      .min(0)
+      .max(5_000_000)
+      .default(0)
+      .describe("per_minute: the least an answered session is charged (a session that only texted is charged this), in minor units"),
     currency: currencySchema.optional().describe("Defaults to the shop's currency"),
     platformFeeBps: z.number().int().min(0).max(10_000).describe("Platform fee in basis points: 1500 = 15%"),
   })
@@ -43,6 +51,7 @@ export const poolSchema = z
     pricing: z.object({
       mode: z.enum(["per_session", "per_minute"]),
       amountMinor: z.number().int(),
+      minimumMinor: z.number().int(),
       currency: z.string(),
       platformFeeBps: z.number().int(),
     }),

@@ -27,6 +27,7 @@ function toPoolView(pool: PoolRow) {
     pricing: {
       mode: pool.pricingMode,
       amountMinor: pool.amountMinor,
+      minimumMinor: pool.minimumMinor,
       currency: pool.currency,
       platformFeeBps: pool.platformFeeBps,
     },
@@ -42,6 +43,7 @@ function pricingColumns(pricing: CreatePool["pricing"], currency: string) {
   return {
     pricingMode: pricing.mode,
     amountMinor: pricing.amountMinor,
+    minimumMinor: pricing.minimumMinor,
     currency: pricing.currency ?? currency,
     platformFeeBps: pricing.platformFeeBps,
   };

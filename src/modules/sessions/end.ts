@@ -5,6 +5,7 @@
  * and tell everyone once.
  */
 import type { Prisma } from "../../generated/prisma/client.js";
+import { postSessionLedger } from "../payments/ledger.js";
 import { recordQuestionEvent } from "../questions/timeline.js";
 import { queueSms } from "../telephony/sms.js";
 import { webhookEvents } from "../webhooks/emit.js";
@@ -75,7 +76,7 @@ export async function endSession(deps: Pick<SessionDeps, "prisma" | "clock" | "l
   return ended;
 }
 
-/** The question closes, the timeline says so, the other side is told and the customer asked for a rating. */
+/** The question closes, the session is priced, the timeline says so, the other side is told and the customer asked for a rating. */
 async function afterEnd(
   tx: Tx,
   { session, proxy, endedBy, now }: { session: EndingSession; proxy: string | null; endedBy: string; now: Date },
@@ -93,6 +94,8 @@ async function afterEnd(
     at: now,
   });
   await webhookEvents.sessionEnded(tx, session.id, now);
+  // In the transaction that ends it; a call still live is priced when its bridge settles (voice-bridge.ts).
+  await postSessionLedger(tx, session.id, now);
   if (!proxy) return;
   const idleSeconds = session.question.pool?.sessionIdleSeconds ?? DEFAULT_IDLE_SECONDS;
   const customerFirstName = firstNameOrNull(session.question.customerName);

@@ -27,6 +27,7 @@ import { createCallService } from "../telephony/calls.js";
 import { queueSms } from "../telephony/sms.js";
 import { bridgeComplete, bridgeStart, capSchedule, remainingCapSeconds, settleBridge } from "./bridge-time.js";
 import { expertIntroduction, firstName } from "./copy.js";
+import { postSessionLedger } from "../payments/ledger.js";
 import { endSession } from "./end.js";
 import { BRIDGE_ALONE, BRIDGE_SETTLE, CALL_CAP, RING_PARTY } from "./job-names.js";
 import type { SessionDeps } from "./jobs.js";
@@ -529,8 +530,11 @@ export async function settleBridgeEnd(deps: SessionDeps, bridgeId: string, conte
       data: { bridgedSeconds: { increment: outcome.billableSeconds }, callLiveSince: null, lastActivityAt: outcome.endedAt },
       select: { bridgedSeconds: true, status: true },
     });
-    // Ended already (DONE by text while the call went on): its billable length is the calls'.
-    if (session.status === "ended") await tx.session.update({ where: { id: bridge.sessionId }, data: { durationSeconds: session.bridgedSeconds } });
+    // Ended already (DONE by text while the call went on): its billable length is the calls', and it is priced now.
+    if (session.status === "ended") {
+      await tx.session.update({ where: { id: bridge.sessionId }, data: { durationSeconds: session.bridgedSeconds } });
+      await postSessionLedger(tx, bridge.sessionId, now);
+    }
     return { bridged: true as const, bridgedSeconds: session.bridgedSeconds };
   });
   if (!settled) return;
