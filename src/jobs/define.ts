@@ -12,6 +12,8 @@ export interface JobContext {
   attempt: number;
   /** Puts the job back to run at `until` (not a failure, no attempt used); never returns. */
   delayUntil(until: Date): Promise<never>;
+  /** The provider said "too many requests": the whole queue pauses for `forMs` and the job runs again after (no attempt used); never returns. */
+  rateLimited(forMs: number): Promise<never>;
 }
 
 export interface JobDefinition<Schema extends z.ZodType = z.ZodType> {
@@ -27,6 +29,10 @@ export function defineJob<Schema extends z.ZodType>(definition: JobDefinition<Sc
   return definition;
 }
 
-/** Every queue the project uses: one per concern, so a flood of one cannot starve another. */
-export const QUEUES = { maintenance: "maintenance", telephony: "telephony", routing: "routing", sessions: "sessions", webhooks: "webhooks", payments: "payments" } as const;
+/**
+ * Every queue the project uses: one per concern, so a flood of one cannot
+ * starve another. `transfers` holds the calls that move money at Stripe,
+ * behind a rate limiter; `payments` the rest (Stripe events, payout runs).
+ */
+export const QUEUES = { maintenance: "maintenance", telephony: "telephony", routing: "routing", sessions: "sessions", webhooks: "webhooks", payments: "payments", transfers: "transfers" } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   lockDuration?: number;
   /** BullMQ's stalledInterval: how often expired locks are looked for. */
   stalledInterval?: number;
+  /** At most `max` jobs start per `duration` ms across every worker of the queue (BullMQ's limiter, kept in Redis). */
+  limiter?: { max: number; duration: number };
 }
 
 /**
@@ -41,6 +43,7 @@ export function startRunner({
   concurrency = 4,
   lockDuration = 30_000,
   stalledInterval = 30_000,
+  limiter,
 }: RunnerOptions): Worker {
   const byName = new Map<string, JobDefinition>();
   for (const definition of definitions) {
@@ -64,9 +67,14 @@ export function startRunner({
           await job.moveToDelayed(until.getTime(), token);
           throw new DelayedError();
         },
+        async rateLimited(forMs) {
+          // The whole queue waits (every worker), and the job goes back without using an attempt.
+          await worker.rateLimit(forMs);
+          throw Worker.RateLimitError();
+        },
       });
     },
-    { connection, prefix, concurrency, lockDuration, stalledInterval, maxStalledCount: MAX_STALLED_RUNS, autorun: true },
+    { connection, prefix, concurrency, lockDuration, stalledInterval, maxStalledCount: MAX_STALLED_RUNS, autorun: true, ...(limiter ? { limiter } : {}) },
   );
   worker.on("failed", (job, error) => {
     logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed");

@@ -15,7 +15,7 @@ import { useTestContext } from "../helpers/context.js";
 const ctx = useTestContext();
 const DAY = 24 * 3600_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
-const context = { jobId: "purge", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")) };
+const context = { jobId: "purge", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")), rateLimited: () => Promise.reject(new Error("no rate limit expected")) };
 
 async function receipts(ages: Record<string, number>) {
   await ctx().deps.prisma.webhookReceipt.createMany({

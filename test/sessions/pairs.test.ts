@@ -29,6 +29,7 @@ const noRetry: JobContext = {
   jobId: "test",
   attempt: 1,
   delayUntil: () => Promise.reject(new Error("not expected to wait")),
+  rateLimited: () => Promise.reject(new Error("not expected to be rate limited")),
 };
 
 describe("one person in two conversations at once", () => {

@@ -110,7 +110,7 @@ describe("expert invites", () => {
     await api("PATCH", `/v1/experts/${expert.id}`, { phone: second });
     await settle();
     const invites = expertInviteJob(deps);
-    const context = { jobId: "test", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")) };
+    const context = { jobId: "test", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")), rateLimited: () => Promise.reject(new Error("no rate limit expected")) };
     await invites.handle({ expertId: expert.id, invite: 1 }, context);
     await invites.handle({ expertId: expert.id, invite: 2 }, context);
     await settle();

@@ -76,7 +76,7 @@ function capturedLogger() {
   return { logger, lines };
 }
 
-const sweepContext = { jobId: "sweep", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")) };
+const sweepContext = { jobId: "sweep", attempt: 1, delayUntil: () => Promise.reject(new Error("no delay expected")), rateLimited: () => Promise.reject(new Error("no rate limit expected")) };
 
 beforeAll(async () => {
   const { app, deps, settle } = ctx();
