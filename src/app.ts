@@ -20,6 +20,8 @@ import { adminExpertRoutes, expertRoutes } from "./modules/experts/routes.js";
 import { createExpertService } from "./modules/experts/service.js";
 import { poolRoutes } from "./modules/pools/routes.js";
 import { createPoolService } from "./modules/pools/service.js";
+import { createLedgerReportService } from "./modules/payments/ledger-reports.js";
+import { ledgerRoutes } from "./modules/payments/ledger.routes.js";
 import { productRoutes } from "./modules/products/routes.js";
 import { questionRoutes } from "./modules/questions/routes.js";
 import { createQuestionService } from "./modules/questions/service.js";
@@ -102,6 +104,7 @@ export async function buildApp(deps: Deps) {
   const numbers = createNumberService(deps);
   const questions = createQuestionService(deps);
   const webhooks = createWebhookService(deps);
+  const ledgerReports = createLedgerReportService(deps);
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
@@ -135,6 +138,7 @@ export async function buildApp(deps: Deps) {
       await shop.register(expertRoutes, { experts });
       await shop.register(questionRoutes, { questions });
       await shop.register(webhookRoutes, { webhooks });
+      await shop.register(ledgerRoutes, { ledgerReports });
     },
     { prefix: "/v1" },
   );
