@@ -24,6 +24,7 @@ const OPERATIONS: readonly SpecOperation[] = [
   { path: "/v1/accounts/{account}", method: "get", operationId: "GetAccountsAccount" },
   { path: "/v1/account_links", method: "post", operationId: "PostAccountLinks" },
   { path: "/v1/balance", method: "get", operationId: "GetBalance" },
+  { path: "/v1/transfers", method: "get", operationId: "GetTransfers" },
   { path: "/v1/transfers", method: "post", operationId: "PostTransfers" },
   { path: "/v1/transfers/{transfer}", method: "get", operationId: "GetTransfersTransfer" },
   { path: "/v1/transfers/{id}/reversals", method: "post", operationId: "PostTransfersIdReversals" },

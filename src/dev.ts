@@ -1,15 +1,19 @@
 /**
  * Development: the api, the workers and (with SANDBOX_ENABLED) the Twilio
- * sandbox in one process. `npm run dev` runs this under `tsx watch`, so
- * saving a file restarts everything; the sandbox reads its numbers,
- * messages and phones back from its own state file. Production runs api and
- * workers as separate processes, and never the sandbox.
+ * sandbox in one process, plus the Stripe sandbox when STRIPE_API_BASE_URL
+ * points at it with a test-mode key. `npm run dev` runs this under
+ * `tsx watch`, so saving a file restarts everything; the sandboxes read their
+ * numbers, messages and phones, accounts, transfers and balance back from
+ * their own state files. Production runs api and workers as separate
+ * processes, and never a sandbox.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createDeps } from "./deps.js";
 import { sandboxRefusal } from "./sandbox/production-guard.js";
+import type { StripeSandbox } from "./sandbox/stripe/server.js";
+import { startConfiguredStripeSandbox } from "./sandbox/stripe/start.js";
 import type { TwilioSandbox } from "./sandbox/twilio/server.js";
 import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 import { createNumberService } from "./modules/telephony/numbers.js";
@@ -25,6 +29,7 @@ const deps = createDeps(config);
 const appOrigin = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.PORT}`;
 
 let sandbox: TwilioSandbox | undefined;
+let stripeSandbox: (StripeSandbox & { dashboardUrl: string }) | undefined;
 if (config.SANDBOX_ENABLED === "true") {
   try {
     if (!config.TWILIO_API_BASE_URL) {
@@ -37,6 +42,18 @@ if (config.SANDBOX_ENABLED === "true") {
       appOrigin,
       stateFile: config.SANDBOX_STATE_FILE,
       logger: deps.logger.child({ component: "twilio-sandbox" }),
+    });
+    // Only with STRIPE_API_BASE_URL set (unset, the app talks to real Stripe) and an sk_test_ key.
+    stripeSandbox = await startConfiguredStripeSandbox({
+      sandboxEnabled: true,
+      nodeEnv: config.NODE_ENV,
+      apiBaseUrl: config.STRIPE_API_BASE_URL,
+      secretKey: config.STRIPE_SECRET_KEY,
+      webhookSecrets: config.STRIPE_WEBHOOK_SECRET,
+      stateFile: config.STRIPE_SANDBOX_STATE_FILE,
+      rateLimitPerSecond: config.STRIPE_SANDBOX_RATE_LIMIT,
+      appOrigin,
+      logger: deps.logger.child({ component: "stripe-sandbox" }),
     });
   } catch (error) {
     console.error((error as Error).message);
@@ -53,6 +70,7 @@ async function stop(): Promise<void> {
   setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
   await app.close();
   await sandbox?.app.close();
+  await stripeSandbox?.app.close();
   await workers.close();
   await deps.close();
   process.exit(0);
@@ -76,6 +94,7 @@ console.log(`
   Docs         ${base}/docs
   Health       ${base}/readyz
   Phones       ${sandbox ? `${config.TWILIO_API_BASE_URL}/sandbox   (the Twilio sandbox: simulated phones)` : "(real Twilio)"}
+  Stripe       ${stripeSandbox ? `${stripeSandbox.dashboardUrl}   (the Stripe sandbox: balance, accounts, transfers, payouts)` : "(real Stripe)"}
   Admin key    ${config.ADMIN_API_KEY}   (from .env)
   Demo shop    ${demo ? demo.apiKey : "(run npm run db:seed)"}${line ? `\n  Expert line  ${line.e164}   (text it from a phone on the sandbox page to ask a question)` : ""}
 

@@ -1,11 +1,14 @@
 /**
  * The Twilio sandbox as its own process, for setups where the api runs
- * elsewhere (docker compose). Development runs it inside `npm run dev`.
- * It needs no database: it keeps its own state in SANDBOX_STATE_FILE.
+ * elsewhere (docker compose), and the Stripe sandbox beside it when
+ * STRIPE_API_BASE_URL is set (with an sk_test_ key). Development runs them
+ * inside `npm run dev`. They need no database: they keep their own state in
+ * SANDBOX_STATE_FILE and STRIPE_SANDBOX_STATE_FILE.
  */
 import { loadConfigOrExit } from "./config.js";
 import { createLogger } from "./lib/logger.js";
 import { sandboxRefusal } from "./sandbox/production-guard.js";
+import { startConfiguredStripeSandbox } from "./sandbox/stripe/start.js";
 import { startTwilioSandbox } from "./sandbox/twilio/start.js";
 
 const config = loadConfigOrExit();
@@ -27,8 +30,29 @@ const sandbox = await startTwilioSandbox({
   logger,
 });
 logger.info({ url: `${sandbox.url}/sandbox` }, "Twilio sandbox listening");
+let stripeSandbox: Awaited<ReturnType<typeof startConfiguredStripeSandbox>>;
+try {
+  stripeSandbox = await startConfiguredStripeSandbox({
+    sandboxEnabled: true,
+    nodeEnv: config.NODE_ENV,
+    apiBaseUrl: config.STRIPE_API_BASE_URL,
+    secretKey: config.STRIPE_SECRET_KEY,
+    webhookSecrets: config.STRIPE_WEBHOOK_SECRET,
+    stateFile: config.STRIPE_SANDBOX_STATE_FILE,
+    rateLimitPerSecond: config.STRIPE_SANDBOX_RATE_LIMIT,
+    appOrigin: config.SANDBOX_APP_ORIGIN ?? `http://127.0.0.1:${config.PORT}`,
+    ...(config.SANDBOX_HOST ? { host: config.SANDBOX_HOST } : {}),
+    logger: logger.child({ component: "stripe-sandbox" }),
+  });
+} catch (error) {
+  console.error((error as Error).message);
+  await sandbox.app.close();
+  process.exit(1);
+}
+if (stripeSandbox) logger.info({ url: stripeSandbox.dashboardUrl }, "Stripe sandbox listening");
 const stop = async () => {
   await sandbox.app.close();
+  await stripeSandbox?.app.close();
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());

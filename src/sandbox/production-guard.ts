@@ -11,6 +11,11 @@
  *   token in it is a real one, which a sandbox must never hold. Whether a token
  *   "looks like" a sandbox's cannot be told apart from a real one, so the
  *   app's own switch to real Twilio is what is checked.
+ *
+ * The Stripe sandbox has the same two refusals (production; no
+ * STRIPE_API_BASE_URL, which means real Stripe), and a third: its key must be
+ * a test-mode secret key (sk_test_). A live key pointed at the sandbox would
+ * also be sent there by the app, and the sandbox must never hold one.
  */
 
 export interface SandboxEnvironment {
@@ -26,6 +31,28 @@ export function sandboxRefusal(environment: SandboxEnvironment): string | null {
   }
   if (!environment.twilioApiBaseUrl) {
     return "sandbox: refusing to start without TWILIO_API_BASE_URL (unset, the app talks to real Twilio, so the auth token is a real one, and the sandbox would sign webhooks with it for anyone who reaches it); point TWILIO_API_BASE_URL at the sandbox, e.g. http://127.0.0.1:3001, or do not start the sandbox";
+  }
+  return null;
+}
+
+export interface StripeSandboxEnvironment {
+  nodeEnv: string | undefined;
+  /** The app's pointer at the Stripe sandbox (and where it listens); unset means real Stripe. */
+  stripeApiBaseUrl: string | undefined;
+  /** The platform's secret key the sandbox would accept; only sk_test_ keys may go there. */
+  stripeSecretKey: string;
+}
+
+/** The one line to print when the Stripe sandbox must not start, or null when it may. */
+export function stripeSandboxRefusal(environment: StripeSandboxEnvironment): string | null {
+  if (environment.nodeEnv === "production") {
+    return "sandbox: refusing to start the Stripe sandbox with NODE_ENV=production (it fakes Stripe and signs events with the app's webhook secret); production uses real Stripe, without the sandbox";
+  }
+  if (!environment.stripeApiBaseUrl) {
+    return "sandbox: refusing to start the Stripe sandbox without STRIPE_API_BASE_URL (unset, the app talks to real Stripe); point STRIPE_API_BASE_URL at the sandbox, e.g. http://127.0.0.1:3002, or do not start it";
+  }
+  if (!environment.stripeSecretKey.startsWith("sk_test_")) {
+    return "sandbox: refusing to start the Stripe sandbox with a STRIPE_SECRET_KEY that is not a test-mode secret key (sk_test_...); a live or restricted key must never reach a sandbox";
   }
   return null;
 }

@@ -220,14 +220,15 @@ describe("events signed as Stripe signs them", () => {
 
       const receivedAt = clock.now().getTime() / 1000;
       const events = received.map(({ body, signature }) => stripe.webhooks.constructEvent(body, signature, secret, 300, undefined, receivedAt));
-      expect(events.map((event) => event.type)).toEqual(["account.updated", "transfer.created", "transfer.reversed"]);
-      const [updated, created, reversed] = events;
+      expect(events.map((event) => event.type)).toEqual(["account.updated", "capability.updated", "transfer.created", "transfer.reversed"]);
+      const [updated, capability, created, reversed] = events;
       expect(updated).toMatchObject({ account: account.id, request: null, data: { object: { id: account.id, payouts_enabled: true }, previous_attributes: { payouts_enabled: false } } });
+      expect(capability).toMatchObject({ account: account.id, data: { object: { object: "capability", id: "transfers", account: account.id, status: "active" }, previous_attributes: { status: "inactive" } } });
       expect(created?.account).toBeUndefined();
       expect(created?.request).toMatchObject({ idempotency_key: "payout-po_7" });
       expect(created?.request?.id).toMatch(/^req_/);
       expect(reversed).toMatchObject({ data: { object: { id: transfer.id, amount_reversed: 100, reversed: false }, previous_attributes: { amount_reversed: 0 } } });
-      expect(new Set(events.map((event) => event.id)).size).toBe(3);
+      expect(new Set(events.map((event) => event.id)).size).toBe(4);
       expect(await stripe.events.retrieve(created?.id ?? "")).toMatchObject({ id: created?.id, type: "transfer.created" });
       await expect(stripe.events.retrieve("evt_missing")).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
       expect(() => stripe.webhooks.constructEvent(received[0]?.body ?? "", received[0]?.signature ?? "", "whsec_other", 300, undefined, receivedAt)).toThrow(

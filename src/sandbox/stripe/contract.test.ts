@@ -79,6 +79,7 @@ describe("Stripe contract subset", () => {
         "GetAccountsAccount GET /v1/accounts/{account}",
         "PostAccountLinks POST /v1/account_links",
         "GetBalance GET /v1/balance",
+        "GetTransfers GET /v1/transfers",
         "PostTransfers POST /v1/transfers",
         "GetTransfersTransfer GET /v1/transfers/{transfer}",
         "PostTransfersIdReversals POST /v1/transfers/{id}/reversals",
@@ -251,12 +252,13 @@ describe("checkStripeRequest on what the SDK sends", () => {
       [(s) => s.transfers.retrieve("tr_1NvX", { expand: ["destination", "balance_transaction"] }), "GetTransfersTransfer"],
       [(s) => s.payouts.retrieve("po_1NvX", {}, { stripeAccount: ACCOUNT }), "GetPayoutsPayout"],
       [(s) => s.events.retrieve("evt_1NvX"), "GetEventsId"],
+      [(s) => s.transfers.list({ transfer_group: "po_123", destination: ACCOUNT, limit: 100, starting_after: "tr_1NvX" }), "GetTransfers"],
     ];
     for (const [call, operationId] of calls) {
       const { request } = await sent(call);
       expect(checkStripeRequest(request), operationId).toEqual({ operationId, violations: [], unknownParams: [] });
     }
-    expect(captured.at(-5)?.request.query).toEqual({ expand: { "0": "capabilities" } });
+    expect(captured.at(-6)?.request.query).toEqual({ expand: { "0": "capabilities" } });
   });
 
   it("accepts a reversal and a payout on the connected account", async () => {

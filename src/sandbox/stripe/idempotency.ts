@@ -27,12 +27,40 @@ interface Entry {
   response: SavedResponse | undefined;
 }
 
+/** A finished key as the state file keeps it (keys in flight are not kept: their request died with the process). */
+export interface IdempotencyEntrySnapshot {
+  /** The account scope and the key, as the store indexes them. */
+  id: string;
+  endpoint: string;
+  params: string;
+  createdAt: number;
+  response: SavedResponse;
+}
+
 export type Claim = { kind: "replay"; response: SavedResponse } | { kind: "run"; save(response: SavedResponse): void; abandon(): void };
 
 export class IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Called when a response is saved or a key forgotten (the state file listens). */
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  snapshot(): IdempotencyEntrySnapshot[] {
+    this.prune();
+    const out: IdempotencyEntrySnapshot[] = [];
+    for (const [id, entry] of this.entries) {
+      if (entry.response) out.push({ id, endpoint: entry.endpoint, params: entry.params, createdAt: entry.createdAt, response: entry.response });
+    }
+    return out;
+  }
+
+  restore(entries: readonly IdempotencyEntrySnapshot[]): void {
+    for (const { id, ...entry } of entries) this.entries.set(id, entry);
+    this.prune();
+  }
 
   /**
    * Looks the key up for `endpoint` ("POST /v1/transfers") and the request's
@@ -77,6 +105,7 @@ export class IdempotencyStore {
       kind: "run",
       save: (response) => {
         fresh.response = response;
+        this.onChange();
       },
       abandon: () => {
         if (this.entries.get(id) === fresh) this.entries.delete(id);

@@ -30,7 +30,8 @@ export function accountObject(account: AccountRecord) {
     business_profile: { mcc: null, name: null, product_description: null, support_email: null, support_phone: null, support_url: null, url: null },
     business_type: account.onboarded ? "individual" : null,
     capabilities: account.transfersRequested ? { transfers: account.onboarded ? "active" : "inactive" } : {},
-    charges_enabled: false,
+    // The sandbox has no charges; completing onboarding enables them as Stripe would for a US Express account.
+    charges_enabled: account.onboarded,
     controller: {
       fees: { payer: account.feesPayer },
       is_controller: true,
@@ -52,6 +53,31 @@ export function accountObject(account: AccountRecord) {
     settings: { payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: "daily" }, statement_descriptor: null } },
     tos_acceptance: { date: null },
     type: account.type,
+  };
+}
+
+/** A capability object (`capability.updated`'s data.object). */
+export function capabilityObject(account: AccountRecord, id: "transfers") {
+  const due = account.onboarded ? [] : EXPRESS_CURRENTLY_DUE;
+  const requirements = {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: due,
+    disabled_reason: account.onboarded ? null : "requirements.past_due",
+    errors: [],
+    eventually_due: due,
+    past_due: due,
+    pending_verification: [],
+  };
+  return {
+    id,
+    object: "capability",
+    account: account.id,
+    future_requirements: { alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [], eventually_due: [], past_due: [], pending_verification: [] },
+    requested: account.transfersRequested,
+    requested_at: account.transfersRequested ? account.created : null,
+    requirements,
+    status: account.transfersRequested ? (account.onboarded ? "active" : "inactive") : "unrequested",
   };
 }
 
@@ -120,7 +146,7 @@ export function payoutObject(payout: PayoutRecord) {
     object: "payout",
     amount: payout.amount,
     arrival_date: payout.arrivalDate,
-    automatic: false,
+    automatic: payout.automatic,
     balance_transaction: payout.balanceTransaction,
     created: payout.created,
     currency: payout.currency,

@@ -299,9 +299,7 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
           throw invalidRequest("You cannot create `account_update` type Account Links for accounts with access to the Express Dashboard. Use `account_onboarding` instead.", { param: "type" });
         }
         const created = unixSeconds(state.clock);
-        const link = { id: newId("link", 20), ...input, created, expiresAt: created + 300, visited: false, finished: false };
-        state.accountLinks.set(link.id, link);
-        state.log("account-link-created", { account: account.id, type: input.type });
+        const link = state.addAccountLink({ id: newId("link", 20), ...input, created, expiresAt: created + 300, visited: false, finished: false });
         const base = options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? "127.0.0.1"}`;
         return { body: accountLinkObject(link, base.replace(/\/$/, "")) };
       },
@@ -366,6 +364,42 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
         return { amount, currency, destination, description: params.string("description") ?? null, metadata: params.metadata(), transferGroup: params.string("transfer_group") ?? null };
       },
       execute: (input) => ({ body: transferObject(state.createTransfer(input)) }),
+    });
+
+    // Newest first; the product finds a payout's transfer by transfer_group after an ambiguous failure.
+    route("GET", "/v1/transfers", {
+      validate(params) {
+        params.only(["created", "destination", "ending_before", "limit", "starting_after", "transfer_group"]);
+        if (params.has("created")) throw invalidRequest("The Stripe sandbox does not filter transfers by created.", { param: "created" });
+        const limit = params.positiveInteger("limit");
+        if (limit !== undefined && limit > 100) {
+          // Stripe's range is 1 to 100 (spec); wording UNCONFIRMED.
+          throw invalidRequest("This value must be less than or equal to 100.", { code: "parameter_invalid_integer", param: "limit" });
+        }
+        const startingAfter = params.string("starting_after");
+        const endingBefore = params.string("ending_before");
+        if (startingAfter !== undefined && endingBefore !== undefined) {
+          // Wording UNCONFIRMED.
+          throw invalidRequest("You may only specify one of these parameters: ending_before, starting_after.", { param: "starting_after" });
+        }
+        const destination = params.string("destination");
+        const transferGroup = params.string("transfer_group");
+        return {
+          ...(limit !== undefined ? { limit } : {}),
+          ...(startingAfter !== undefined ? { startingAfter } : {}),
+          ...(endingBefore !== undefined ? { endingBefore } : {}),
+          ...(destination !== undefined ? { destination } : {}),
+          ...(transferGroup !== undefined ? { transferGroup } : {}),
+        };
+      },
+      execute(filter) {
+        // A cursor that is not a transfer is refused, as Stripe does (status 400 and wording UNCONFIRMED).
+        for (const [param, id] of [["starting_after", filter.startingAfter], ["ending_before", filter.endingBefore]] as const) {
+          if (id !== undefined && !state.transfers.has(id)) throw invalidRequest(`No such transfer: '${id}'`, { code: "resource_missing", param });
+        }
+        const page = state.listTransfers(filter);
+        return { body: { object: "list", data: page.data.map(transferObject), has_more: page.hasMore, url: "/v1/transfers" } };
+      },
     });
 
     route("GET", "/v1/transfers/:id", {

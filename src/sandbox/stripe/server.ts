@@ -1,18 +1,23 @@
 /**
- * Stripe on your laptop: a stateful, in-memory server for the Stripe API v1
- * subset the project calls (Connect accounts, account links, balance,
- * transfers and reversals), answering as Stripe does so the official SDK can
- * be pointed at it (`new Stripe(key, { host, port, protocol: "http" })`).
- * Like the Twilio sandbox it imports nothing of the product.
+ * Stripe on your laptop: a stateful server for the Stripe API v1 subset the
+ * project calls (Connect accounts, account links, balance, transfers and
+ * reversals, payouts on connected accounts), answering as Stripe does so the
+ * official SDK can be pointed at it (`new Stripe(key, { host, port,
+ * protocol: "http" })`), with a dashboard page (GET /sandbox/stripe) and the
+ * hosted-onboarding stand-in. With a state file its world outlives a restart;
+ * without one (tests) it lives in memory. Like the Twilio sandbox it imports
+ * nothing of the product.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import { checkStripeRequest } from "./contract.js";
 import { newId } from "./ids.js";
+import { registerDashboardPage } from "./dashboard-page.js";
 import { registerOnboardingPage } from "./onboarding-page.js";
 import { registerStripeRest, type StripeContractCheck } from "./rest.js";
 import { StripeSandboxState } from "./state.js";
+import { readStripeStateFile, StripeStateFileWriter } from "./state-file.js";
 import { httpStripeSender, type StripeWebhookSender } from "./webhooks.js";
 
 export interface StripeSandboxOptions {
@@ -36,6 +41,8 @@ export interface StripeSandboxOptions {
    * are kept in state.contractUnknownParams only.
    */
   checkRequest?: StripeContractCheck;
+  /** Where the sandbox keeps its own state across restarts (e.g. .expertline/sandbox/stripe-state.json). */
+  stateFile?: string;
   logger?: Logger;
 }
 
@@ -56,6 +63,17 @@ export async function createStripeSandbox(options: StripeSandboxOptions): Promis
       ? { url: options.webhookUrl, secret: options.webhookSecret, sender: options.webhookSender ?? httpStripeSender() }
       : undefined;
   const state = new StripeSandboxState(options.secretKey, options.clock, webhook);
+  let writer: StripeStateFileWriter | undefined;
+  if (options.stateFile) {
+    const saved = readStripeStateFile(options.stateFile);
+    if (saved) state.restore(saved);
+    writer = new StripeStateFileWriter(options.stateFile, () => state.snapshot(), (error) => {
+      state.log("state-file-error", { message: error.message });
+      options.logger?.error({ err: error }, "the Stripe sandbox could not save its state");
+    });
+    const saving = writer;
+    state.onChange = () => saving.requestSave();
+  }
   if (options.rateLimitPerSecond !== undefined) state.setRateLimit(options.rateLimitPerSecond);
 
   const logger: FastifyBaseLogger | undefined = options.logger;
@@ -73,8 +91,11 @@ export async function createStripeSandbox(options: StripeSandboxOptions): Promis
     checkRequest: options.checkRequest ?? checkStripeRequest,
   });
   await registerOnboardingPage(app, { state });
+  await registerDashboardPage(app, { state, sending: webhook !== undefined });
+  // Deliveries in flight have their answer, and whatever changed last is on disk, before close() resolves.
   app.addHook("onClose", async () => {
     await state.eventLog.idle();
+    await writer?.flush();
   });
   return { app, state, idle: () => state.eventLog.idle() };
 }

@@ -7,11 +7,11 @@
  */
 import { unixSeconds, type Clock } from "./clock.js";
 import { invalidRequest, resourceMissing, StripeApiError } from "./errors.js";
-import { IdempotencyStore } from "./idempotency.js";
+import { IdempotencyStore, type IdempotencyEntrySnapshot } from "./idempotency.js";
 import { newId } from "./ids.js";
-import { accountObject, payoutObject, transferObject } from "./objects.js";
+import { accountObject, capabilityObject, payoutObject, transferObject } from "./objects.js";
 import { TokenBucket } from "./rate-limit.js";
-import { EventLog, type WebhookEndpoint } from "./webhooks.js";
+import { EventLog, type DeliveryRecord, type WebhookEndpoint } from "./webhooks.js";
 
 export type DashboardType = "express" | "full" | "none";
 
@@ -44,6 +44,18 @@ export interface AccountLinkRecord {
   /** Single use: the first visit spends it (fact sheet §1). */
   visited: boolean;
   finished: boolean;
+}
+
+/** The state file's content (see state-file.ts). */
+export interface StripeSnapshot {
+  available: Record<string, number>;
+  pending: Record<string, number>;
+  accounts: (Omit<AccountRecord, "balance"> & { balance: Record<string, number> })[];
+  accountLinks: AccountLinkRecord[];
+  transfers: TransferRecord[];
+  payouts: PayoutRecord[];
+  deliveries: DeliveryRecord[];
+  idempotency: IdempotencyEntrySnapshot[];
 }
 
 export interface ReversalRecord {
@@ -87,6 +99,8 @@ export interface PayoutRecord {
   metadata: Record<string, string>;
   method: "standard" | "instant";
   statementDescriptor: string | null;
+  /** Made by the account's payout schedule (the dashboard's "Pay out now"), not by an API call. */
+  automatic: boolean;
   status: PayoutStatus;
   failureCode: string | null;
   failureMessage: string | null;
@@ -148,6 +162,8 @@ export class StripeSandboxState {
   readonly eventLog: EventLog;
   /** The API request being executed, for events' `request` (execution is synchronous, so one at a time). */
   currentRequest: { id: string; idempotencyKey: string | undefined } | undefined;
+  /** Called after every change worth keeping (the state file's writer listens here). */
+  onChange: (() => void) | undefined;
   private bucket: TokenBucket | undefined;
   private holds: HoldEntry[] = [];
 
@@ -156,8 +172,46 @@ export class StripeSandboxState {
     readonly clock: Clock,
     webhook?: WebhookEndpoint,
   ) {
-    this.idempotency = new IdempotencyStore(clock);
-    this.eventLog = new EventLog(clock, webhook);
+    this.idempotency = new IdempotencyStore(clock, () => this.changed());
+    this.eventLog = new EventLog(clock, webhook, undefined, () => this.changed());
+  }
+
+  /** Tells the state file something changed. */
+  changed(): void {
+    this.onChange?.();
+  }
+
+  // ---- persistence ----
+
+  /** True while nothing was ever recorded (a fresh sandbox, not one read back from its file). */
+  get isEmpty(): boolean {
+    return this.accounts.size === 0 && this.transfers.size === 0 && this.payouts.size === 0 && this.available.size === 0 && this.eventLog.deliveries.length === 0;
+  }
+
+  /** What the state file keeps: money, accounts, links, transfers, payouts, events and idempotency keys. */
+  snapshot(): StripeSnapshot {
+    return {
+      available: Object.fromEntries(this.available),
+      pending: Object.fromEntries(this.pending),
+      accounts: [...this.accounts.values()].map((account) => ({ ...account, balance: Object.fromEntries(account.balance) })),
+      accountLinks: [...this.accountLinks.values()],
+      transfers: [...this.transfers.values()],
+      payouts: [...this.payouts.values()],
+      deliveries: this.eventLog.deliveries,
+      idempotency: this.idempotency.snapshot(),
+    };
+  }
+
+  /** Takes back what a snapshot holds (at start, before anything else happened). */
+  restore(snapshot: StripeSnapshot): void {
+    for (const [currency, amount] of Object.entries(snapshot.available)) this.available.set(currency, amount);
+    for (const [currency, amount] of Object.entries(snapshot.pending)) this.pending.set(currency, amount);
+    for (const account of snapshot.accounts) this.accounts.set(account.id, { ...account, balance: new Map(Object.entries(account.balance)) });
+    for (const link of snapshot.accountLinks) this.accountLinks.set(link.id, link);
+    for (const transfer of snapshot.transfers) this.transfers.set(transfer.id, transfer);
+    for (const payout of snapshot.payouts) this.payouts.set(payout.id, payout);
+    this.eventLog.restore(snapshot.deliveries);
+    this.idempotency.restore(snapshot.idempotency);
   }
 
   private emit(type: string, object: unknown, options: { account?: string; previous?: Record<string, unknown> } = {}): void {
@@ -250,17 +304,23 @@ export class StripeSandboxState {
 
   /** Adds to the platform's available balance (what settled charges would do). */
   topUp(amount: number, currency = "usd"): void {
+    if (!Number.isSafeInteger(amount) || amount < 1) throw new Error("a top-up is a positive whole number of minor units");
     const key = currency.toLowerCase();
     this.available.set(key, (this.available.get(key) ?? 0) + amount);
     this.log("balance-topped-up", { amount, currency: key });
+    this.changed();
   }
 
   /** Empties the platform's available balance in a currency (or takes `amount` of it). */
   drain(currency = "usd", amount?: number): void {
     const key = currency.toLowerCase();
     const current = this.available.get(key) ?? 0;
-    this.available.set(key, amount === undefined ? 0 : current - amount);
-    this.log("balance-drained", { currency: key, amount: amount ?? current });
+    if (amount !== undefined && (!Number.isSafeInteger(amount) || amount < 1)) throw new Error("a drain is a positive whole number of minor units");
+    // The platform's balance does not go below zero here: drain what is there at most.
+    const taken = amount === undefined ? current : Math.min(current, amount);
+    this.available.set(key, current - taken);
+    this.log("balance-drained", { currency: key, amount: taken });
+    this.changed();
   }
 
   availableBalance(currency = "usd"): number {
@@ -273,6 +333,7 @@ export class StripeSandboxState {
     const record: AccountRecord = { ...account, id: newId("acct", 16), created: unixSeconds(this.clock), onboarded: false, balance: new Map() };
     this.accounts.set(record.id, record);
     this.log("account-created", { id: record.id, dashboard: record.dashboard });
+    this.changed();
     return record;
   }
 
@@ -283,23 +344,40 @@ export class StripeSandboxState {
     return account;
   }
 
-  /** What the onboarding form does once the expert finished: transfers active, payouts enabled, requirements cleared. */
+  addAccountLink(link: AccountLinkRecord): AccountLinkRecord {
+    this.accountLinks.set(link.id, link);
+    this.log("account-link-created", { account: link.account, type: link.type });
+    this.changed();
+    return link;
+  }
+
+  /**
+   * What the onboarding form does once the expert finished: details
+   * submitted, charges and payouts enabled, transfers active, requirements
+   * cleared. Fires `account.updated` and, when transfers were requested,
+   * `capability.updated`: both Connect events, carrying the account's id
+   * (fact sheet §1, §2).
+   */
   completeOnboarding(accountId: string): AccountRecord {
     const account = this.account(accountId);
     if (account.onboarded) return account;
     const before = accountObject(account);
     account.onboarded = true;
     this.log("onboarding-completed", { account: accountId });
-    // A Connect event: it carries the connected account's id (fact sheet §2).
-    this.emit("account.updated", accountObject(account), {
-      account: account.id,
-      previous: {
-        capabilities: before.capabilities,
-        details_submitted: before.details_submitted,
-        payouts_enabled: before.payouts_enabled,
-        requirements: before.requirements,
-      },
-    });
+    const after = accountObject(account);
+    const previous: Record<string, unknown> = {
+      business_type: before.business_type,
+      charges_enabled: before.charges_enabled,
+      details_submitted: before.details_submitted,
+      payouts_enabled: before.payouts_enabled,
+      requirements: before.requirements,
+    };
+    if (account.transfersRequested) previous.capabilities = before.capabilities;
+    this.emit("account.updated", after, { account: account.id, previous });
+    if (account.transfersRequested) {
+      this.emit("capability.updated", capabilityObject(account, "transfers"), { account: account.id, previous: { status: "inactive" } });
+    }
+    this.changed();
     return account;
   }
 
@@ -355,6 +433,7 @@ export class StripeSandboxState {
     this.transfers.set(record.id, record);
     this.log("transfer-created", { id: record.id, amount: record.amount, currency: record.currency, destination: record.destination });
     this.emit("transfer.created", transferObject(record));
+    this.changed();
     return record;
   }
 
@@ -389,16 +468,46 @@ export class StripeSandboxState {
       balanceTransaction: newId("txn"),
       destinationPaymentRefund: newId("pyr"),
     };
-    const previous = { amount_reversed: transfer.amountReversed, reversed: false };
+    // previous_attributes holds what changed: `reversed` only when this reversal completes it.
+    const previous: Record<string, unknown> = { amount_reversed: transfer.amountReversed };
     transfer.reversals.push(reversal);
     transfer.amountReversed += amount;
-    // Emitted for partial reversals too (fact sheet §2 [N]).
+    if (transfer.amountReversed >= transfer.amount) previous.reversed = false;
+    // Emitted for partial reversals too (fact sheet §2 [N]). A platform event: the
+    // transfer is the platform's object, so no `account`.
     this.emit("transfer.reversed", transferObject(transfer), { previous });
     this.log("transfer-reversed", { id: reversal.id, transfer: transfer.id, amount });
+    this.changed();
     return reversal;
   }
 
   // ---- payouts on connected accounts ----
+
+  /**
+   * Transfers newest first, as GET /v1/transfers lists them, optionally only
+   * those of a destination or a transfer group; a page of `limit` after (or
+   * before) a transfer id.
+   */
+  listTransfers(filter: { destination?: string; transferGroup?: string; limit?: number; startingAfter?: string; endingBefore?: string } = {}): {
+    data: TransferRecord[];
+    hasMore: boolean;
+  } {
+    const limit = filter.limit ?? 10;
+    const all = [...this.transfers.values()]
+      .reverse()
+      .filter((transfer) => (filter.destination === undefined || transfer.destination === filter.destination) && (filter.transferGroup === undefined || transfer.transferGroup === filter.transferGroup));
+    if (filter.endingBefore !== undefined) {
+      const index = all.findIndex((transfer) => transfer.id === filter.endingBefore);
+      const before = index < 0 ? [] : all.slice(0, index);
+      return { data: before.slice(Math.max(0, before.length - limit)), hasMore: before.length > limit };
+    }
+    let start = 0;
+    if (filter.startingAfter !== undefined) {
+      const index = all.findIndex((transfer) => transfer.id === filter.startingAfter);
+      start = index < 0 ? all.length : index + 1;
+    }
+    return { data: all.slice(start, start + limit), hasMore: all.length > start + limit };
+  }
 
   /** A connected account's available balance (what transfers brought, minus reversals and payouts). */
   accountBalance(accountId: string, currency = "usd"): number {
@@ -413,7 +522,7 @@ export class StripeSandboxState {
 
   createPayout(
     accountId: string,
-    input: { amount: number; currency: string; description: string | null; metadata: Record<string, string>; method: "standard" | "instant"; statementDescriptor: string | null },
+    input: { amount: number; currency: string; description: string | null; metadata: Record<string, string>; method: "standard" | "instant"; statementDescriptor: string | null; automatic?: boolean },
   ): PayoutRecord {
     const account = this.account(accountId);
     if (!account.onboarded) {
@@ -431,6 +540,7 @@ export class StripeSandboxState {
       id: newId("po"),
       account: accountId,
       ...input,
+      automatic: input.automatic ?? false,
       created,
       // UNCONFIRMED: a standard payout's arrival; two days is a common US schedule.
       arrivalDate: created + (input.method === "instant" ? 0 : 2 * 86_400),
@@ -441,8 +551,9 @@ export class StripeSandboxState {
       destination: newId("ba"),
     };
     this.payouts.set(payout.id, payout);
-    this.log("payout-created", { id: payout.id, account: accountId, amount: payout.amount });
+    this.log("payout-created", { id: payout.id, account: accountId, amount: payout.amount, automatic: payout.automatic });
     this.emit("payout.created", payoutObject(payout), { account: accountId });
+    this.changed();
     return payout;
   }
 
@@ -470,6 +581,33 @@ export class StripeSandboxState {
     this.log("payout-settled", { id, account: accountId, status: outcome });
     this.emit("payout.updated", payoutObject(payout), { account: accountId, previous });
     if (outcome !== "in_transit") this.emit(`payout.${outcome}`, payoutObject(payout), { account: accountId });
+    this.changed();
     return payout;
+  }
+
+  /**
+   * The dashboard's "Pay out now": what the account's automatic payout
+   * schedule does, at once. One automatic payout per currency of the
+   * connected account's whole available balance, then paid (or, with
+   * `fail`, failed with that failure code: the money goes back to the
+   * account). Events: payout.created, payout.updated, payout.paid or
+   * payout.failed, each with `account`. Throws when there is nothing to pay.
+   */
+  payOutNow(accountId: string, options: { fail?: { code: string; message: string } } = {}): PayoutRecord[] {
+    const account = this.account(accountId);
+    const currencies = [...account.balance.entries()].filter(([, amount]) => amount > 0).map(([currency]) => currency).sort();
+    if (currencies.length === 0) throw new Error(`${accountId} has no available balance to pay out`);
+    return currencies.map((currency) => {
+      const payout = this.createPayout(accountId, {
+        amount: account.balance.get(currency) ?? 0,
+        currency,
+        description: "STRIPE PAYOUT",
+        metadata: {},
+        method: "standard",
+        statementDescriptor: null,
+        automatic: true,
+      });
+      return options.fail ? this.settlePayout(accountId, payout.id, "failed", options.fail) : this.settlePayout(accountId, payout.id, "paid");
+    });
   }
 }

@@ -62,7 +62,14 @@ export class EventLog {
     private readonly clock: Clock,
     private readonly endpoint: WebhookEndpoint | undefined,
     private readonly apiVersion = DEFAULT_EVENT_API_VERSION,
+    /** Called when an event or an attempt is recorded (the state file listens). */
+    private readonly onChange: () => void = () => {},
   ) {}
+
+  /** Takes back events read from the state file (not delivered again). */
+  restore(deliveries: readonly DeliveryRecord[]): void {
+    this.deliveries.push(...deliveries);
+  }
 
   get events(): StripeEvent[] {
     return this.deliveries.map((delivery) => delivery.event);
@@ -121,5 +128,6 @@ export class EventLog {
     }
     const status = delivery.attempts.at(-1)?.status;
     if (typeof status === "number" && status >= 200 && status < 300) delivery.event.pending_webhooks = 0;
+    this.onChange();
   }
 }

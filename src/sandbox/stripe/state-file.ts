@@ -1,0 +1,200 @@
+/**
+ * The Stripe sandbox's memory across restarts: one JSON file of its own
+ * (never the product's database), read at start and rewritten after changes:
+ * the platform's balance, connected accounts and their links, transfers and
+ * reversals, payouts, events and finished idempotency keys. `npm run dev`
+ * restarts on every saved file, and a retried transfer after a restart must
+ * still replay. A write goes to a temporary file, flushed to disk, then
+ * renamed over the old one, so a crash mid-write leaves the previous state,
+ * never half a file. Changes made in the same tick, or while a write is under
+ * way, are saved together. The secret key is not written.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import type { StripeSnapshot } from "./state.js";
+
+const amounts = z.record(z.string().regex(/^[a-z]{3}$/), z.number().int());
+const strings = z.record(z.string(), z.string());
+const unix = z.number().int();
+
+const reversal = z.object({
+  id: z.string(),
+  amount: z.number().int().positive(),
+  created: unix,
+  currency: z.string(),
+  metadata: strings,
+  description: z.string().nullable(),
+  transfer: z.string(),
+  balanceTransaction: z.string(),
+  destinationPaymentRefund: z.string(),
+});
+
+const snapshotSchema = z.object({
+  version: z.literal(1),
+  available: amounts,
+  pending: amounts,
+  accounts: z.array(
+    z.object({
+      id: z.string(),
+      created: unix,
+      type: z.enum(["standard", "express", "custom", "none"]),
+      dashboard: z.enum(["express", "full", "none"]),
+      feesPayer: z.string(),
+      lossesPayments: z.string(),
+      requirementCollection: z.enum(["stripe", "application"]),
+      country: z.string(),
+      email: z.string().nullable(),
+      metadata: strings,
+      transfersRequested: z.boolean(),
+      onboarded: z.boolean(),
+      balance: amounts,
+    }),
+  ),
+  accountLinks: z.array(
+    z.object({
+      id: z.string(),
+      account: z.string(),
+      type: z.enum(["account_onboarding", "account_update"]),
+      refreshUrl: z.string(),
+      returnUrl: z.string(),
+      created: unix,
+      expiresAt: unix,
+      visited: z.boolean(),
+      finished: z.boolean(),
+    }),
+  ),
+  transfers: z.array(
+    z.object({
+      id: z.string(),
+      amount: z.number().int().positive(),
+      amountReversed: z.number().int().nonnegative(),
+      created: unix,
+      currency: z.string(),
+      description: z.string().nullable(),
+      destination: z.string(),
+      destinationPayment: z.string(),
+      balanceTransaction: z.string(),
+      metadata: strings,
+      transferGroup: z.string().nullable(),
+      reversals: z.array(reversal),
+    }),
+  ),
+  payouts: z.array(
+    z.object({
+      id: z.string(),
+      account: z.string(),
+      amount: z.number().int().positive(),
+      currency: z.string(),
+      created: unix,
+      arrivalDate: unix,
+      description: z.string().nullable(),
+      metadata: strings,
+      method: z.enum(["standard", "instant"]),
+      statementDescriptor: z.string().nullable(),
+      automatic: z.boolean(),
+      status: z.enum(["pending", "in_transit", "paid", "failed", "canceled"]),
+      failureCode: z.string().nullable(),
+      failureMessage: z.string().nullable(),
+      balanceTransaction: z.string(),
+      destination: z.string(),
+    }),
+  ),
+  deliveries: z.array(
+    z.object({
+      // The event is kept as Stripe's JSON, whatever its object.
+      event: z.looseObject({ id: z.string(), object: z.literal("event"), type: z.string(), created: unix }),
+      attempts: z.array(z.object({ at: unix, status: z.number().int().nullable(), error: z.string().optional() })),
+    }),
+  ),
+  idempotency: z.array(
+    z.object({
+      id: z.string(),
+      endpoint: z.string(),
+      params: z.string(),
+      createdAt: z.number(),
+      response: z.object({ status: z.number().int(), body: z.unknown() }),
+    }),
+  ),
+});
+
+/** Reads a state file; undefined when there is none yet. A file that cannot be read back is an error naming it. */
+export function readStripeStateFile(file: string): StripeSnapshot | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  let parsed: z.output<typeof snapshotSchema>;
+  try {
+    parsed = snapshotSchema.parse(JSON.parse(text));
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).slice(0, 3).join("; ") : (error as Error).message;
+    throw new Error(`Stripe sandbox state file ${file} cannot be read (${reason}); move it away to start afresh`, { cause: error });
+  }
+  const { version: _version, ...snapshot } = parsed;
+  // zod types absent optional keys as `?: T | undefined` and the event as a loose object; the shapes are the state's.
+  return snapshot as unknown as StripeSnapshot;
+}
+
+export class StripeStateFileWriter {
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => StripeSnapshot,
+    private readonly onError: (error: Error) => void,
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true });
+  }
+
+  /** Schedules a save; cheap to call after every change. */
+  requestSave(): void {
+    this.dirty = true;
+    this.writing ??= this.drain().finally(() => {
+      this.writing = undefined;
+    });
+  }
+
+  /** Resolves once everything changed so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty) {
+      // Let the rest of this tick's changes land, so they share one write.
+      await new Promise((resolve) => setImmediate(resolve));
+      this.dirty = false;
+      try {
+        await this.write(JSON.stringify({ version: 1, ...this.snapshot() }));
+      } catch (error) {
+        this.onError(error as Error);
+      }
+    }
+  }
+
+  private async write(text: string): Promise<void> {
+    // Random, not the pid: the sandbox inside `npm run dev` and a standalone one may share the file.
+    const temporary = `${this.file}.${randomBytes(8).toString("hex")}.tmp`;
+    try {
+      const handle = await open(temporary, "wx");
+      try {
+        await handle.writeFile(text);
+        // On disk before the rename: otherwise a power cut can leave the new name pointing at an empty file.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.file);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+}
