@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { adminHeaders } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
+import { postRefund, postSession } from "../payments/ledger-rows.js";
 
 const ctx = useTelephonyContext();
 const DAN = "+13125550199";
@@ -48,6 +49,16 @@ describe("expert onboarding by SMS", () => {
 
     await text(DAN, line.e164, "STATUS");
     expect(inbox(DAN).at(-1)).toBe("Available (reply OFF to pause). Open offers: 0. Conversations: 0. Earned this week: $0.00.");
+
+    // The figure is the ledger's: this week's earnings net of refunds, per currency; last week's and the shop's side do not count.
+    const dan = { shopId: created.json().shop.id as string, expertId: expert.json().id as string, expertPhone: DAN };
+    const now = new Date();
+    const thisWeek = await postSession(deps.prisma, { ...dan, at: now, chargeMinor: 1500, feeMinor: 300 });
+    await postRefund(deps.prisma, thisWeek, { at: now, amountMinor: 500, feePartMinor: 200 });
+    await postSession(deps.prisma, { ...dan, at: now, chargeMinor: 400, feeMinor: 100, currency: "EUR" });
+    await postSession(deps.prisma, { ...dan, at: new Date(now.getTime() - 8 * 24 * 3600_000), chargeMinor: 5000, feeMinor: 1000 });
+    await text(DAN, line.e164, "STATUS");
+    expect(inbox(DAN).at(-1)).toBe("Available (reply OFF to pause). Open offers: 0. Conversations: 0. Earned this week: $9.00 + €3.00.");
 
     await text(DAN, line.e164, "help");
     const help = inbox(DAN).at(-1) ?? "";

@@ -40,12 +40,33 @@ function startOfLocalWeek(now: Date, zone: string): Date {
   return new Date(now.getTime() - minutesIntoWeek * 60_000 - (now.getUTCSeconds() * 1000 + now.getUTCMilliseconds()));
 }
 
+/**
+ * Net earnings as the expert reads them: "$12.00", or "$12.00 + €3.00" when
+ * the week has entries in several currencies (the shop's first, then
+ * alphabetical; a currency that nets to zero is left out unless all do).
+ */
+function earningsText(sums: { currency: string; amountMinor: number }[], shopCurrency: string): string {
+  const nonZero = sums.filter((sum) => sum.amountMinor !== 0);
+  if (nonZero.length === 0) return formatMoney(0, shopCurrency);
+  const order = (currency: string) => (currency === shopCurrency ? "" : currency);
+  return nonZero
+    .sort((a, b) => (order(a.currency) < order(b.currency) ? -1 : 1))
+    .map((sum) => formatMoney(sum.amountMinor, sum.currency))
+    .join(" + ");
+}
+
 async function expertStatusReply(tx: Tx, expert: Expert, now: Date, currency: string): Promise<string> {
   const [openOffers, openSessions, earned] = await Promise.all([
     tx.offer.count({ where: { expertId: expert.id, status: "pending" } }),
     tx.session.count({ where: { expertId: expert.id, status: { not: "ended" } } }),
-    tx.ledgerEntry.aggregate({
-      where: { expertId: expert.id, kind: "session_earning", createdAt: { gte: startOfLocalWeek(now, expert.timeZone) } },
+    // What the expert really keeps: earnings net of their reversals (refunds), posted since Monday in their zone.
+    tx.ledgerEntry.groupBy({
+      by: ["currency"],
+      where: {
+        expertId: expert.id,
+        kind: { in: ["session_earning", "earning_reversal"] },
+        createdAt: { gte: startOfLocalWeek(now, expert.timeZone) },
+      },
       _sum: { amountMinor: true },
     }),
   ]);
@@ -54,7 +75,10 @@ async function expertStatusReply(tx: Tx, expert: Expert, now: Date, currency: st
     paused: expert.paused,
     openOffers,
     openSessions,
-    earnedThisWeek: formatMoney(earned._sum.amountMinor ?? 0, currency),
+    earnedThisWeek: earningsText(
+      earned.map((row) => ({ currency: row.currency, amountMinor: row._sum.amountMinor ?? 0 })),
+      currency,
+    ),
   });
 }
 
