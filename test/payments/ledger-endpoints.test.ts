@@ -156,6 +156,9 @@ describe("GET /v1/ledger", () => {
     expect(before.data.map((line) => line.id)).toEqual([refundLineIds.r0]);
     const from = json<Page>(await get(shopA, "/v1/ledger?from=2026-11-05T11:00:00%2B01:00&to=2026-11-06"));
     expect(from.data.map((line) => line.id)).toEqual([a.s1!.entries.charge]);
+    // the same with the "+" of the offset left unencoded (a query string reads it as a space)
+    const unencoded = json<Page>(await get(shopA, "/v1/ledger?from=2026-11-05T11:00:00+01:00&to=2026-11-06"));
+    expect(unencoded.data.map((line) => line.id)).toEqual([a.s1!.entries.charge]);
     const openEnded = json<Page>(await get(shopA, "/v1/ledger?from=2026-11-28"));
     expect(openEnded.data.map((line) => line.id)).toEqual([a.s4!.entries.charge, refundLineIds.r2]);
     const upTo = json<Page>(await get(shopA, "/v1/ledger?to=2026-11-01"));

@@ -10,7 +10,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /** A date (midnight UTC) or a timestamp with its offset; null when it is neither or does not exist (2026-02-30). */
-export function parseInstant(value: string): Date | null {
+export function parseInstant(raw: string): Date | null {
+  // An unencoded "+01:00" in a query string arrives as " 01:00": read it as the offset it was.
+  const value = raw.replace(/ (\d{2}:\d{2})$/, "+$1");
   if (DATE.test(value)) {
     const at = new Date(`${value}T00:00:00Z`);
     return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value ? null : at;
