@@ -22,6 +22,8 @@ export const PURE_MODULE_TESTS = [
   "src/modules/experts/expert-state.test.ts",
   "src/modules/payments/statement.test.ts",
   "src/modules/payments/pricing.test.ts",
+  "src/modules/payments/connect-account.test.ts",
+  "src/modules/payments/onboarding-copy.test.ts",
   "src/modules/payments/risk-flags.test.ts",
   "src/modules/payments/ledger-math.test.ts",
   "src/modules/questions/product-match.test.ts",
