@@ -29,6 +29,8 @@ import { statusPageRoutes } from "./modules/questions/status.routes.js";
 import { voiceSessionRoutes } from "./modules/sessions/voice.routes.js";
 import { voiceIntakeRoutes } from "./modules/questions/voice.routes.js";
 import { createProductService } from "./modules/products/service.js";
+import { onboardingRoutes } from "./modules/payments/onboarding.routes.js";
+import { stripeWebhookRoutes } from "./modules/payments/stripe-webhook.routes.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
 import { tagRoutes } from "./modules/tags/routes.js";
@@ -110,6 +112,10 @@ export async function buildApp(deps: Deps) {
   await app.register(healthRoutes, { deps });
   // Public, no key: the customer's virtual ticket.
   await app.register(statusPageRoutes, { deps });
+  // Public, no key: the expert's payout set-up link (the token is the credential).
+  await app.register(onboardingRoutes, { deps });
+  // Stripe's webhook: the raw JSON body (for Stripe-Signature), in its own scope.
+  await app.register(stripeWebhookRoutes, { deps });
   // Twilio webhooks: form bodies, signature-verified, in their own scope.
   await app.register(async (twilioScope) => {
     await verifyTwilioWebhooks(twilioScope, deps);

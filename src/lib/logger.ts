@@ -111,8 +111,8 @@ function serializeError(error: Error, depth = 0): Record<string, unknown> {
   return clean;
 }
 
-/** Status-page tokens are secrets that travel in the path: /q/<token> (the status page), /s/<token>, /status/<token>. */
-const STATUS_TOKEN_IN_PATH = /\/(q|s|status)\/[A-Za-z0-9_-]{16,}(?=[/?#]|$)/g;
+/** Status-page and onboarding tokens are secrets that travel in the path: /q/<token> (the status page), /s/<token>, /status/<token>, /e/onboard/<token>. */
+const STATUS_TOKEN_IN_PATH = /\/(q|s|status|onboard)\/[A-Za-z0-9_-]{16,}(?=[/?#]|$)/g;
 const SECRET_QUERY_PARAMS = new Set(["token", "statustoken", "key", "apikey", "api_key", "secret", "signature", "password", "access_token"]);
 
 /**

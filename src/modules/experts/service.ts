@@ -5,6 +5,7 @@ import { Prisma, type Expert, type ExpertSkill } from "../../generated/prisma/cl
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
 import { conflict, notFound } from "../../lib/problems.js";
 import type { AvailabilityWindow, QuietHours } from "../../lib/schedule.js";
+import { enqueueOnboardingLinkOnActivation } from "../payments/onboarding.js";
 import { registerTags } from "../tags/service.js";
 import { enqueueExpertInvite } from "../telephony/invites.js";
 import { decideVetting, nextExpertStatus, type ExpertEvent, type VettingDecision } from "./expert-state.js";
@@ -88,6 +89,7 @@ export async function applyExpertEvent(
     include: withSkills,
   });
   if (invite) await enqueueExpertInvite(tx, updated);
+  await enqueueOnboardingLinkOnActivation(tx, { before: expert, after: updated, now });
   return updated;
 }
 
@@ -249,11 +251,14 @@ export function createExpertService({ prisma, clock }: Pick<Deps, "prisma" | "cl
           SELECT "vettingStatus" FROM "Expert" WHERE id = ${expertId}::uuid FOR UPDATE`;
         if (!locked) throw notFound("Expert");
         const vettingStatus = decideVetting(locked.vettingStatus, decision);
-        return tx.expert.update({
+        const now = clock.now();
+        const updated = await tx.expert.update({
           where: { id: expertId },
-          data: { vettingStatus, vettingNote: note || null, vettedAt: clock.now() },
+          data: { vettingStatus, vettingNote: note || null, vettedAt: now },
           include: withSkills,
         });
+        await enqueueOnboardingLinkOnActivation(tx, { before: { status: updated.status, vettingStatus: locked.vettingStatus }, after: updated, now });
+        return updated;
       });
       return toExpertView(expert);
     },

@@ -4,6 +4,7 @@ import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { defineJob, QUEUES } from "../../jobs/define.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../../plugins/idempotency.js";
+import { REMIND_WAITING_EARNINGS, REMIND_WAITING_EARNINGS_EVERY_MS, remindWaitingEarningsJob } from "../payments/onboarding.js";
 import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS, sweepRoutingJob } from "../routing/sweep.js";
 import { settleStuckSmsJob, SETTLE_STUCK_SMS } from "../telephony/stuck-sends.js";
 import { SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_EVERY_MS, sweepWebhooksJob } from "../webhooks/sweep.js";
@@ -147,6 +148,7 @@ export function maintenanceJobs(deps: Pick<Deps, "prisma" | "sql" | "config" | "
     settleStuckSmsJob(deps),
     sweepRoutingJob(deps),
     sweepWebhooksJob(deps),
+    remindWaitingEarningsJob(deps),
   ];
 }
 
@@ -158,6 +160,7 @@ const SCHEDULES: [name: string, everyMs: number][] = [
   [SETTLE_STUCK_SMS, 60 * 1000],
   [SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS],
   [SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_EVERY_MS],
+  [REMIND_WAITING_EARNINGS, REMIND_WAITING_EARNINGS_EVERY_MS],
 ];
 
 /** Schedules the repeating jobs; upserting a scheduler makes this safe on every worker start. */
