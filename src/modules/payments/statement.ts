@@ -172,10 +172,11 @@ export function buildStatement(input: { month: string; from: Date; to: Date; ent
   return { month: input.month, from: input.from, to: input.to, totals, lines };
 }
 
+/** Lines are one per (session, currency), so no two keys are equal. */
 function compareLines(a: StatementLine, b: StatementLine): number {
   const keyA = `${a.date}|${a.sessionId ?? ""}|${a.currency}`;
   const keyB = `${b.date}|${b.sessionId ?? ""}|${b.currency}`;
-  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+  return keyA < keyB ? -1 : 1;
 }
 
 // ---------------------------------------------------------------- CSV
