@@ -143,6 +143,11 @@ describe("GET /v1/transfers", () => {
     await expect(stripe.transfers.list({ limit: 101 })).rejects.toMatchObject({ type: "StripeInvalidRequestError", param: "limit" });
     await expect(stripe.transfers.list({ starting_after: "tr_missing" })).rejects.toMatchObject({ code: "resource_missing", param: "starting_after" });
     expect(sandbox.state.contractViolations).toEqual([]);
+    // POST /v1/accounts with controller, capabilities and metadata: `controller` is newer than the 2023 spec, reported, not refused.
+    const accountChecks = sandbox.state.contractUnknownParams.filter((entry) => entry.path === "/v1/accounts");
+    expect(accountChecks).toHaveLength(2);
+    for (const entry of accountChecks) expect(entry.unknownParams.some((param) => param.includes("controller"))).toBe(true);
+    expect(accountChecks.flatMap((entry) => entry.unknownParams).some((param) => /capabilities|metadata/.test(param))).toBe(false);
   });
 });
 
