@@ -10,6 +10,7 @@ import {
   SHOP_WEBHOOK_EVENT_RETENTION_MS,
   WEBHOOK_RECEIPT_RETENTION_MS,
 } from "../../src/modules/maintenance/jobs.js";
+import { REMIND_WAITING_EARNINGS } from "../../src/modules/payments/onboarding.js";
 import { SWEEP_ROUTING, SWEEP_ROUTING_EVERY_MS } from "../../src/modules/routing/sweep.js";
 import { SETTLE_STUCK_SMS } from "../../src/modules/telephony/stuck-sends.js";
 import { SWEEP_WEBHOOKS } from "../../src/modules/webhooks/sweep.js";
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 describe("maintenance worker", () => {
-  it("schedules the purges, the stuck-SMS sweep, the routing sweep and the webhook sweep on start", async () => {
+  it("schedules the purges, the stuck-SMS sweep, the routing sweep, the webhook sweep and the payout reminder on start", async () => {
     const schedulers = await queue.getJobSchedulers();
     expect(Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler.every]))).toEqual({
       [PURGE_IDEMPOTENCY]: 3600_000,
@@ -48,6 +49,7 @@ describe("maintenance worker", () => {
       [SETTLE_STUCK_SMS]: 60_000,
       [SWEEP_ROUTING]: SWEEP_ROUTING_EVERY_MS,
       [SWEEP_WEBHOOKS]: 60_000,
+      [REMIND_WAITING_EARNINGS]: 24 * 3600_000,
     });
   });
 
@@ -59,7 +61,7 @@ describe("maintenance worker", () => {
     const id = await workers?.connection.client("ID");
     expect(id).toBeDefined();
     await deps.redis.client("KILL", "ID", String(id));
-    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_SHOP_WEBHOOK_EVENTS, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING, SWEEP_WEBHOOKS];
+    const expected = [PURGE_IDEMPOTENCY, PURGE_PUBLISHED_OUTBOX, PURGE_SHOP_WEBHOOK_EVENTS, PURGE_WEBHOOK_RECEIPTS, SETTLE_STUCK_SMS, SWEEP_ROUTING, SWEEP_WEBHOOKS, REMIND_WAITING_EARNINGS];
     let restored: string[] = [];
     for (let i = 0; i < 100 && restored.length < expected.length; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
