@@ -304,6 +304,19 @@ describe("the onboarding page", () => {
     expect(twice.headers.location).toBe("http://127.0.0.1:9/refresh");
     expect((await sandbox.app.inject({ method: "GET", url: page })).headers.location).toBe("http://127.0.0.1:9/refresh");
     expect(sandbox.state.eventLog.events).toHaveLength(2);
+
+    // The dashboard resends an event as Stripe retries it: the same id, a new signature over the same body.
+    const firstId = events[0]?.id ?? "";
+    const resent = await sandbox.app.inject({ method: "POST", url: `/sandbox/stripe/events/${firstId}/resend` });
+    expect(resent.statusCode).toBe(303);
+    expect(new URLSearchParams(String(resent.headers.location).split("?")[1]).get("notice")).toBe(`Resent ${firstId} (account.updated): 200.`);
+    expect(received).toHaveLength(3);
+    // The same event; only pending_webhooks moved (the first attempt succeeded).
+    expect({ ...(JSON.parse(received[2]?.body ?? "{}") as object), pending_webhooks: 1 }).toEqual(JSON.parse(received[0]?.body ?? ""));
+    expect(stripe.webhooks.constructEvent(received[2]?.body ?? "", received[2]?.signature ?? "", "whsec_pages", 300, undefined, now / 1000).id).toBe(firstId);
+    expect(sandbox.state.eventLog.deliveries[0]?.attempts).toHaveLength(2);
+    const dashboard = await sandbox.app.inject({ method: "GET", url: "/sandbox/stripe" });
+    expect(dashboard.body).toContain("delivered (200, 2 attempts)");
   });
 
   it("saves for later: return_url too, and nothing changes (the return URL proves nothing)", async () => {

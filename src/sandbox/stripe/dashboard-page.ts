@@ -65,8 +65,10 @@ function deliveryState(delivery: DeliveryRecord, sending: boolean): string {
   const last = delivery.attempts.at(-1);
   if (!sending) return `<span class="muted">not sent (no webhook endpoint)</span>`;
   if (!last) return "sending";
-  if (last.status !== null && last.status >= 200 && last.status < 300) return `<span class="ok">delivered (${last.status})</span>`;
-  return `<span class="bad">failed (${last.status ?? escapeHtml(last.error ?? "no answer")})</span>`;
+  const attempts = delivery.attempts.length > 1 ? `, ${delivery.attempts.length} attempts` : "";
+  const resend = `<form class="inline" method="post" action="/sandbox/stripe/events/${escapeHtml(delivery.event.id)}/resend"><button>Resend</button></form>`;
+  if (last.status !== null && last.status >= 200 && last.status < 300) return `<span class="ok">delivered (${last.status}${attempts})</span> ${resend}`;
+  return `<span class="bad">failed (${last.status ?? escapeHtml(last.error ?? "no answer")}${attempts})</span> ${resend}`;
 }
 
 function table(headings: string[], rows: string[][], empty: string): string {
@@ -196,6 +198,16 @@ export async function registerDashboardPage(app: FastifyInstance, { state, sendi
         return reply.redirect(back({ notice: `Drained ${formatMinor(before - state.availableBalance(currency), currency)}.` }), 303);
       }
       return reply.redirect(back({ error: "Unknown action." }), 303);
+    });
+
+    pages.post<{ Params: { id: string } }>("/sandbox/stripe/events/:id/resend", async (request, reply) => {
+      try {
+        const delivery = await state.eventLog.redeliver(request.params.id);
+        const last = delivery.attempts.at(-1);
+        return reply.redirect(back({ notice: `Resent ${delivery.event.id} (${delivery.event.type}): ${last?.status ?? last?.error ?? "no answer"}.` }), 303);
+      } catch (error) {
+        return reply.redirect(back({ error: error instanceof Error ? error.message : String(error) }), 303);
+      }
     });
 
     pages.post<{ Params: { id: string }; Body: { action?: string; failure_code?: string } }>("/sandbox/stripe/accounts/:id/payout", async (request, reply) => {

@@ -99,6 +99,21 @@ export class EventLog {
     return event;
   }
 
+  /**
+   * Sends an event again, as Stripe's retries and the Dashboard's "Resend"
+   * do: the same event (same id, so receivers must dedupe), a new `t` and
+   * signature. Resolves once the attempt has an answer.
+   */
+  async redeliver(eventId: string): Promise<DeliveryRecord> {
+    const delivery = this.deliveries.find((candidate) => candidate.event.id === eventId);
+    if (!delivery) throw new Error(`no event ${eventId}`);
+    if (!this.endpoint) throw new Error("the Stripe sandbox has no webhook endpoint to send events to");
+    const attempt = this.deliver(this.endpoint, delivery);
+    this.track(attempt);
+    await attempt;
+    return delivery;
+  }
+
   /** Resolves when every delivery in flight has an answer. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
