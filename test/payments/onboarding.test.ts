@@ -154,7 +154,7 @@ describe("GET /e/onboard/:token", () => {
   });
 
   it("an unknown or malformed token is one small 404 page", async () => {
-    for (const path of ["/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/e/onboard/nope", "/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/return"]) {
+    for (const path of ["/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/e/onboard/nope", `/e/onboard/${"A".repeat(90)}`, "/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/return"]) {
       const response = await open(path);
       expect(response.statusCode).toBe(404);
       expect(response.headers["content-type"]).toMatch(/^text\/html/);

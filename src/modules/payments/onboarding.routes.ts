@@ -10,7 +10,7 @@ import type { RoutesPlugin } from "../../http.js";
 import { contentSecurityPolicy, escapeHtml, STATUS_PAGE_STYLE } from "../questions/status-page.js";
 import { finishOnboarding, startOnboarding, type OnboardingDeps, type OnboardingStep } from "./onboarding.js";
 
-const tokenParams = z.object({ token: z.string().max(128).describe("The onboarding token from the expert's text") });
+const tokenParams = z.object({ token: z.string().describe("The onboarding token from the expert's text (anything that is not one is the same 404 page)") });
 const htmlPage = z.string().describe("text/html");
 
 function page(title: string, body: string): string {
