@@ -30,6 +30,8 @@ import { voiceSessionRoutes } from "./modules/sessions/voice.routes.js";
 import { voiceIntakeRoutes } from "./modules/questions/voice.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { onboardingRoutes } from "./modules/payments/onboarding.routes.js";
+import { createPayoutService } from "./modules/payments/payout.service.js";
+import { adminPayoutRoutes, refundRoutes } from "./modules/payments/payouts.routes.js";
 import { stripeWebhookRoutes } from "./modules/payments/stripe-webhook.routes.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
@@ -107,6 +109,7 @@ export async function buildApp(deps: Deps) {
   const questions = createQuestionService(deps);
   const webhooks = createWebhookService(deps);
   const ledgerReports = createLedgerReportService(deps);
+  const payouts = createPayoutService(deps);
   const { requireAdmin, requireShop } = authHooks(deps);
 
   await app.register(healthRoutes, { deps });
@@ -130,6 +133,7 @@ export async function buildApp(deps: Deps) {
       await admin.register(adminShopRoutes, { shops });
       await admin.register(adminExpertRoutes, { experts });
       await admin.register(phoneNumberRoutes, { numbers });
+      await admin.register(adminPayoutRoutes, { payouts });
     },
     { prefix: "/v1/admin" },
   );
@@ -144,6 +148,7 @@ export async function buildApp(deps: Deps) {
       await shop.register(expertRoutes, { experts });
       await shop.register(questionRoutes, { questions });
       await shop.register(webhookRoutes, { webhooks });
+      await shop.register(refundRoutes, { payouts });
       await shop.register(ledgerRoutes, { ledgerReports });
     },
     { prefix: "/v1" },

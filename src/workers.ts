@@ -5,6 +5,8 @@ import { QUEUES } from "./jobs/define.js";
 import { startRunner } from "./jobs/runner.js";
 import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
 import { createOutboxRelay, republishIfRedisLostData } from "./modules/outbox/outbox.js";
+import { payoutEventHandlers, payoutRunJobs, schedulePayoutRuns, transferJobs } from "./modules/payments/payment-jobs.js";
+import { stripeEventJobs } from "./modules/payments/stripe-events.js";
 import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
 import { routingJobs } from "./modules/routing/jobs.js";
 import { sessionJobs } from "./modules/sessions/jobs.js";
@@ -32,11 +34,14 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   connection.on("error", (error) => deps.logger.warn({ err: error }, "workers' Redis connection failed; reconnecting"));
   const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: deps.queuePrefix });
   maintenanceQueue.on("error", () => {}); // the connection's own listener reports it
+  const paymentsQueue = new Queue(QUEUES.payments, { connection, prefix: deps.queuePrefix });
+  paymentsQueue.on("error", () => {});
   // Redis holds the schedules and the jobs, and a Redis that came back empty (no
   // persistence) has lost both: on every reconnect, upsert the schedules again and hand
   // the outbox rows of lost jobs back to the relay, or that work would never run.
   const recoverRedisLoss = async () => {
     await scheduleMaintenance(maintenanceQueue);
+    await schedulePayoutRuns(paymentsQueue);
     const republished = await republishIfRedisLostData({ ...deps, connection, prefix: deps.queuePrefix });
     // No epoch key: the first start on this Redis, or it lost its data. Only the latter finds work to redo.
     if (republished) deps.logger.warn({ republished }, "Redis had lost its data: outbox jobs handed back to the relay");
@@ -58,6 +63,22 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
     startRunner({ ...common, ...locks, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
     // Deliveries wait on shops' servers (up to WEBHOOK_TIMEOUT_MS each), not on us: more at once.
     startRunner({ ...common, ...locks, queue: QUEUES.webhooks, definitions: webhookJobs(deps), concurrency: 16 }),
+    startRunner({
+      ...common,
+      ...locks,
+      queue: QUEUES.payments,
+      definitions: [...stripeEventJobs(deps, payoutEventHandlers(deps)), ...payoutRunJobs(deps)],
+      concurrency: 4,
+    }),
+    // Money moves here: the limiter (in Redis, shared by every worker) keeps transfers under Stripe's rate.
+    startRunner({
+      ...common,
+      ...locks,
+      queue: QUEUES.transfers,
+      definitions: transferJobs(deps),
+      concurrency: 8,
+      limiter: { max: deps.config.STRIPE_TRANSFERS_PER_SECOND, duration: 1_000 },
+    }),
   ];
 
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");
@@ -118,6 +139,7 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
       await relay.close();
       await relayConnection.quit();
       await maintenanceQueue.close();
+      await paymentsQueue.close();
       await connection.quit();
     },
   };

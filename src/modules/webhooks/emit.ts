@@ -179,4 +179,34 @@ export const webhookEvents = {
       data: () => ({ ratingId: rating.id, sessionId, questionId: rating.session.questionId, expertId: rating.expertId, score: rating.score }),
     });
   },
+
+  /**
+   * A payout changed status. Only the payout's own shop hears of it (a
+   * payout is one expert's, and an expert belongs to one shop). `change`
+   * names the cause, so a replayed job emits once.
+   */
+  async payoutChanged(tx: Tx, payoutId: string, change: { type: PayoutEventType; cause: string; at: Date }) {
+    const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
+    return emitWebhookEvent(tx, {
+      shopId: payout.shopId,
+      type: change.type,
+      dedupeKey: `${change.type}:${payoutId}:${change.cause}`,
+      at: change.at,
+      data: () => ({
+        payoutId,
+        expertId: payout.expertId,
+        status: payout.status,
+        amountMinor: payout.amountMinor,
+        currency: payout.currency,
+        sessionCount: payout.sessionCount,
+        riskFlags: payout.riskFlags,
+        reviewNote: payout.reviewNote,
+        failureReason: payout.failureReason,
+        reversedMinor: payout.reversedMinor,
+        createdAt: payout.createdAt.toISOString(),
+      }),
+    });
+  },
 };
+
+export type PayoutEventType = Extract<WebhookEventType, `payout.${string}`>;

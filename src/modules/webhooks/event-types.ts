@@ -10,6 +10,14 @@ export const WEBHOOK_EVENT_TYPES = [
   "session.started",
   "session.ended",
   "rating.created",
+  /** A payout of one of the shop's experts: gathered for review, decided, transferred, paid out or failed. */
+  "payout.created",
+  "payout.approved",
+  "payout.held",
+  "payout.rejected",
+  "payout.transferred",
+  "payout.paid",
+  "payout.failed",
   /** One of the shop's endpoints was disabled after 3 days of failed deliveries (told to its other endpoints). */
   "webhook_endpoint.disabled",
 ] as const;

@@ -1,0 +1,20 @@
+/**
+ * The payments module's job names and the outbox jobs other files enqueue,
+ * apart from the handlers (payment-jobs.ts) so that enqueuing a job does
+ * not import the code that runs it. Job ids derive from rows: one transfer
+ * job per payout and attempt, one clawback per refund.
+ */
+import { QUEUES } from "../../jobs/define.js";
+import type { OutboxJob } from "../outbox/outbox.js";
+
+export const PAYOUT_RUN = "payout-run";
+export const PAYOUT_TRANSFER = "payout-transfer";
+export const REFUND_CLAWBACK = "refund-clawback";
+
+export function transferJob(payoutId: string, attempt: number): OutboxJob {
+  return { queue: QUEUES.transfers, name: PAYOUT_TRANSFER, payload: { payoutId }, jobId: `payout-transfer-${payoutId}-${attempt}` };
+}
+
+export function clawbackJob(refundId: string): OutboxJob {
+  return { queue: QUEUES.transfers, name: REFUND_CLAWBACK, payload: { refundId }, jobId: `refund-clawback-${refundId}` };
+}

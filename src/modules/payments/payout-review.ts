@@ -1,0 +1,128 @@
+/**
+ * An admin's decisions on a payout, each recorded with who and when
+ * (PayoutDecision) and told to the shop's webhooks:
+ * - approve (pending_review or held): the transfer is queued (payout-transfer.ts);
+ * - hold (pending_review or approved before its transfer exists), with a note;
+ * - reject (pending_review or held), with a note and what becomes of the
+ *   earnings: `release` (unpaid again, for a later payout) or `reverse`
+ *   (the sessions are refunded to the shop in full: nobody is paid for them).
+ * Every change is one conditional UPDATE on the status it comes from, so two
+ * admins deciding at once, or a decision racing the transfer, end one way.
+ */
+import type { Prisma, PayoutStatus } from "../../generated/prisma/client.js";
+import type { Deps } from "../../deps.js";
+import { conflict, DomainError, notFound } from "../../lib/problems.js";
+import { enqueue } from "../outbox/outbox.js";
+import { webhookEvents, type PayoutEventType } from "../webhooks/emit.js";
+import { transferJob } from "./job-names.js";
+import { changePayoutStatus } from "./payout-status.js";
+import { lockExpertEarnings } from "./payout-run.js";
+import { refundSessionInTx } from "./refunds.js";
+
+type Tx = Prisma.TransactionClient;
+export type ReviewDeps = Pick<Deps, "prisma" | "clock" | "logger">;
+
+export type PayoutAction = "approve" | "hold" | "reject";
+
+const FROM: Record<PayoutAction, PayoutStatus[]> = {
+  approve: ["pending_review", "held"],
+  hold: ["pending_review", "approved"],
+  reject: ["pending_review", "held"],
+};
+const TO: Record<PayoutAction, PayoutStatus> = { approve: "approved", hold: "held", reject: "rejected" };
+const EVENT: Record<PayoutAction, PayoutEventType> = { approve: "payout.approved", hold: "payout.held", reject: "payout.rejected" };
+
+export interface DecisionInput {
+  payoutId: string;
+  action: PayoutAction;
+  /** The admin's name (from their key). */
+  actor: string;
+  note?: string | undefined;
+  /** reject only: what becomes of the earnings. */
+  earnings?: "release" | "reverse" | undefined;
+}
+
+export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
+  const now = deps.clock.now();
+  const payout = await deps.prisma.payout.findUnique({
+    where: { id: input.payoutId },
+    select: { id: true, status: true, expertId: true, transferAttempt: true, stripeTransferId: true, expert: { select: { payoutsEnabled: true, stripeAccountId: true } } },
+  });
+  if (!payout) throw notFound("Payout");
+  if ((input.action === "hold" || input.action === "reject") && !input.note?.trim()) {
+    throw new DomainError(400, "note-required", `A ${input.action} needs a note saying why`, [{ path: "body.note", message: "required" }]);
+  }
+  if (input.action === "reject" && !input.earnings) {
+    throw new DomainError(400, "earnings-required", "Say what becomes of the earnings: release (paid later) or reverse (refunded)", [
+      { path: "body.earnings", message: "must be release or reverse" },
+    ]);
+  }
+  if (input.action === "approve" && (!payout.expert.payoutsEnabled || !payout.expert.stripeAccountId)) {
+    throw conflict("payouts-not-enabled", "The expert has not finished Stripe onboarding (payouts are not enabled); hold the payout until they do");
+  }
+  await deps.prisma.$transaction(async (tx) => {
+    if (input.action === "reject") await lockExpertEarnings(tx, payout.expertId);
+    const from = await changePayoutStatus(tx, {
+      payoutId: payout.id,
+      from: FROM[input.action],
+      to: TO[input.action],
+      action: input.action,
+      actor: input.actor,
+      note: input.note?.trim() ?? null,
+      at: now,
+      data: {
+        reviewedBy: input.actor,
+        reviewedAt: now,
+        reviewNote: input.note?.trim() ?? null,
+        // A hold before the transfer exists stops it: the transfer job checks the status first.
+        ...(input.action === "approve" ? { failureReason: null } : {}),
+      },
+    });
+    if (from === null) {
+      const current = await tx.payout.findUniqueOrThrow({ where: { id: payout.id }, select: { status: true } });
+      throw conflict("payout-status", `The payout is ${current.status}; it cannot be ${TO[input.action]} now`);
+    }
+    if (input.action === "approve") {
+      const fresh = await tx.payout.findUniqueOrThrow({ where: { id: payout.id }, select: { transferAttempt: true } });
+      await enqueue(tx, transferJob(payout.id, fresh.transferAttempt));
+    }
+    if (input.action === "reject") await settleRejectedEarnings(tx, { payoutId: payout.id, earnings: input.earnings ?? "release", note: input.note ?? "", now });
+    await webhookEvents.payoutChanged(tx, payout.id, { type: EVENT[input.action], cause: `decision:${now.getTime()}`, at: now });
+  });
+  return readPayout(deps, payout.id);
+}
+
+/** A rejected payout's earnings: released back to unpaid, or reversed with the sessions refunded to the shop. */
+async function settleRejectedEarnings(tx: Tx, input: { payoutId: string; earnings: "release" | "reverse"; note: string; now: Date }): Promise<void> {
+  if (input.earnings === "release") {
+    await tx.payoutItem.updateMany({ where: { payoutId: input.payoutId, releasedAt: null }, data: { releasedAt: input.now } });
+    return;
+  }
+  const sessions = await tx.$queryRaw<{ sessionId: string }[]>`
+    SELECT DISTINCT e."sessionId" FROM "PayoutItem" i JOIN "LedgerEntry" e ON e."id" = i."entryId"
+    WHERE i."payoutId" = ${input.payoutId}::uuid AND e."sessionId" IS NOT NULL ORDER BY 1`;
+  for (const { sessionId } of sessions) {
+    await refundSessionInTx(tx, { sessionId, source: "payout_rejected", reason: input.note, rejectedPayoutId: input.payoutId, now: input.now });
+  }
+}
+
+/** The admin's view of a payout: its sessions, ledger lines, flags, decisions and clawbacks. */
+export async function readPayout(deps: Pick<Deps, "prisma">, payoutId: string) {
+  const payout = await deps.prisma.payout.findUnique({
+    where: { id: payoutId },
+    include: {
+      expert: { select: { id: true, name: true, payoutsEnabled: true, stripeAccountId: true } },
+      decisions: { orderBy: { createdAt: "asc" } },
+      items: { include: { entry: true }, orderBy: { id: "asc" } },
+      clawbacks: { orderBy: { createdAt: "asc" } },
+    },
+  });
+  if (!payout) throw notFound("Payout");
+  const sessionIds = [...new Set(payout.items.map((item) => item.entry.sessionId).filter((id): id is string => id !== null))];
+  const sessions = await deps.prisma.session.findMany({
+    where: { id: { in: sessionIds } },
+    select: { id: true, mode: true, startedAt: true, endedAt: true, durationSeconds: true, bridgedSeconds: true, questionId: true, rating: { select: { score: true } } },
+    orderBy: { id: "asc" },
+  });
+  return { payout, sessions };
+}

@@ -1,0 +1,239 @@
+/**
+ * Money end to end through both sandboxes: a session ends priced, a payout
+ * run gathers it for review, the admin decides, the transfer reaches the
+ * Stripe sandbox once, and Stripe's signed events settle it.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { transferPayout, transferIdempotencyKey } from "../../src/modules/payments/payout-transfer.js";
+import { endSession } from "../../src/modules/sessions/end.js";
+import { makeShop } from "../helpers/factories.js";
+import { useTelephonyContext } from "../helpers/telephony.js";
+import { makeSessionWorld, type SessionWorld } from "../sessions/session-world.js";
+import { adminHeaders, answeredSession, decide, onboardExpert, runPayoutsAsAdmin, transfersOf } from "./payments-world.js";
+
+const ctx = useTelephonyContext({ PAYOUT_REVIEW_WINDOW_HOURS: "0" });
+let world: SessionWorld;
+let expert: { id: string; phone: string };
+let accountId: string;
+
+beforeAll(async () => {
+  world = await makeSessionWorld(ctx(), { shopName: "Brew Barn", experts: [{ name: "Dan Brewer", maxConcurrentSessions: 5 }] });
+  expert = world.experts[0]!;
+  accountId = await onboardExpert(ctx(), expert.id);
+  ctx().stripe.state.topUp(10_000_000, "usd");
+});
+
+interface PayoutDetail {
+  status: string;
+  amountMinor: number;
+  stripeTransferId: string | null;
+  stripePayoutId: string | null;
+  failureReason: string | null;
+  sessions: { id: string }[];
+  ledger: { kind: string; amountMinor: number }[];
+  decisions: { action: string; actor: string; toStatus: string }[];
+}
+
+async function payout(id: string) {
+  const response = await ctx().app.inject({ method: "GET", url: `/v1/admin/payouts/${id}`, headers: adminHeaders });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<PayoutDetail>();
+}
+
+describe("pricing at the end of a session", () => {
+  it("posts the shop's charge, the expert's earning and the platform fee once, however often the end is processed", async () => {
+    const { deps } = ctx();
+    const session = await answeredSession(ctx(), world);
+    const entries = await deps.prisma.ledgerEntry.findMany({ where: { sessionId: session.sessionId }, orderBy: { kind: "asc" } });
+    expect(entries.map((entry) => [entry.kind, entry.amountMinor, entry.currency])).toEqual([
+      ["shop_charge", 1500, "USD"],
+      ["session_earning", 1200, "USD"],
+      ["platform_fee", 300, "USD"],
+    ]);
+    expect(await endSession(deps, { sessionId: session.sessionId, endedBy: "customer" })).toBe(false);
+    expect(await deps.prisma.ledgerEntry.count({ where: { sessionId: session.sessionId } })).toBe(3);
+  });
+
+  it("charges nothing when the expert never answered", async () => {
+    const session = await answeredSession(ctx(), world, { answered: false });
+    expect(await ctx().deps.prisma.ledgerEntry.count({ where: { sessionId: session.sessionId } })).toBe(0);
+  });
+
+  it("refuses to change or delete a ledger entry, even from SQL", async () => {
+    const { deps } = ctx();
+    const entry = await deps.prisma.ledgerEntry.findFirstOrThrow();
+    await expect(deps.prisma.$executeRaw`UPDATE "LedgerEntry" SET "amountMinor" = 1 WHERE "id" = ${entry.id}::uuid`).rejects.toThrow(/immutable/);
+    await expect(deps.prisma.$executeRaw`DELETE FROM "LedgerEntry" WHERE "id" = ${entry.id}::uuid`).rejects.toThrow(/immutable/);
+  });
+});
+
+describe("a payout from review to the bank", () => {
+  it("gathers, is approved by a named admin, transfers once with a key from the payout, and is settled by Stripe's events", async () => {
+    const { deps, settle, stripe } = ctx();
+    await runPayoutsAsAdmin(ctx()); // earlier tests' sessions
+    const session = await answeredSession(ctx(), world, { rating: 5 });
+    const [payoutId, ...others] = await runPayoutsAsAdmin(ctx());
+    expect(others).toEqual([]);
+    const gathered = await payout(payoutId!);
+    expect(gathered).toMatchObject({ status: "pending_review", amountMinor: 1200, currency: "USD", sessionCount: 1, expertName: "Dan Brewer", payoutsEnabled: true });
+    expect(gathered.sessions.map((row) => row.id)).toEqual([session.sessionId]);
+    expect(gathered.ledger.map((line) => [line.kind, line.amountMinor])).toEqual([["session_earning", 1200]]);
+    // Nothing moves before the decision.
+    expect(transfersOf(ctx(), payoutId!)).toEqual([]);
+    expect(await runPayoutsAsAdmin(ctx())).toEqual([]);
+
+    const approved = await decide(ctx(), payoutId!, "approve", { note: "looks fine" });
+    expect(approved.statusCode, approved.body).toBe(200);
+    await settle();
+    const [transfer, ...more] = transfersOf(ctx(), payoutId!);
+    expect(more).toEqual([]);
+    expect(transfer).toMatchObject({ amount: 1200, currency: "usd", destination: accountId, transferGroup: payoutId });
+    expect(stripe.state.requests.filter((request) => request.path === "/v1/transfers" && request.method === "POST").at(-1)?.idempotencyKey).toBe(
+      transferIdempotencyKey(payoutId!, 0),
+    );
+    expect(await payout(payoutId!)).toMatchObject({ status: "transferred", stripeTransferId: transfer!.id, reviewedBy: "admin", reviewNote: "looks fine" });
+
+    stripe.state.payOutNow(accountId);
+    await settle();
+    const paid = await payout(payoutId!);
+    expect(paid.status).toBe("paid");
+    expect(paid.stripePayoutId).toMatch(/^po_/);
+    expect(paid.decisions.map((decision) => [decision.action, decision.actor, decision.toStatus])).toEqual([
+      ["approve", "admin", "approved"],
+      ["transferred", "system", "transferred"],
+      ["bank_payout_paid", "system", "paid"],
+    ]);
+    expect(stripe.state.contractViolations).toEqual([]);
+    void deps;
+  });
+
+  it("refuses approval while the expert's payouts are not enabled, and flags it", async () => {
+    const { app, deps } = ctx();
+    const other = await makeSessionWorld(ctx(), { shopName: "Hop Shop" });
+    await answeredSession(ctx(), other);
+    const ids = await runPayoutsAsAdmin(ctx());
+    const mine = (await deps.prisma.payout.findMany({ where: { id: { in: ids }, expertId: other.experts[0]!.id } }))[0]!;
+    expect(mine.riskFlags).toContain("payouts_not_enabled");
+    const refused = await decide(ctx(), mine.id, "approve");
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: "payouts-not-enabled" });
+    expect(refused.headers["content-type"]).toMatch(/application\/problem\+json/);
+    void app;
+  });
+
+  it("holds with a note, then approves; a hold or reject without a note is a 400 naming the field", async () => {
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    const bare = await decide(ctx(), payoutId!, "hold", {});
+    expect(bare.statusCode).toBe(400);
+    expect(JSON.stringify(bare.json())).toContain("note");
+    const noEarnings = await decide(ctx(), payoutId!, "reject", { note: "x" });
+    expect(noEarnings.statusCode).toBe(400);
+    expect((await decide(ctx(), payoutId!, "hold", { note: "checking the short session" })).statusCode).toBe(200);
+    expect((await payout(payoutId!)).status).toBe("held");
+    expect((await decide(ctx(), payoutId!, "approve")).statusCode).toBe(200);
+    await ctx().settle();
+    expect((await payout(payoutId!)).status).toBe("transferred");
+    expect(transfersOf(ctx(), payoutId!)).toHaveLength(1);
+    // Decided once: approving again is a conflict, not a second transfer.
+    expect((await decide(ctx(), payoutId!, "approve")).statusCode).toBe(409);
+  });
+
+  it("rejects with release: the earnings come back in the next payout, paid once", async () => {
+    const { deps } = ctx();
+    const session = await answeredSession(ctx(), world);
+    const [first] = await runPayoutsAsAdmin(ctx());
+    expect((await decide(ctx(), first!, "reject", { note: "wrong currency set-up, redo", earnings: "release" })).statusCode).toBe(200);
+    const [second] = await runPayoutsAsAdmin(ctx());
+    expect(second).not.toBe(first);
+    const again = await payout(second!);
+    expect(again.sessions.map((row) => row.id)).toEqual([session.sessionId]);
+    expect(await deps.prisma.payoutItem.count({ where: { payoutId: first!, releasedAt: null } })).toBe(0);
+    expect(transfersOf(ctx(), first!)).toEqual([]);
+  });
+
+  it("rejects with reverse: the session is refunded to the shop and nobody is paid for it", async () => {
+    const { deps } = ctx();
+    const session = await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    expect((await decide(ctx(), payoutId!, "reject", { note: "self-dealing", earnings: "reverse" })).statusCode).toBe(200);
+    const entries = await deps.prisma.ledgerEntry.findMany({ where: { sessionId: session.sessionId } });
+    const sum = (kind: string) => entries.filter((entry) => entry.kind === kind).reduce((total, entry) => total + entry.amountMinor, 0);
+    expect([sum("shop_charge") + sum("charge_refund"), sum("session_earning") + sum("earning_reversal"), sum("platform_fee") + sum("fee_reversal")]).toEqual([0, 0, 0]);
+    expect(await runPayoutsAsAdmin(ctx())).toEqual([]);
+    expect(transfersOf(ctx(), payoutId!)).toEqual([]);
+  });
+});
+
+describe("Stripe refusing or failing a transfer", () => {
+  it("holds the payout with Stripe's reason on balance_insufficient, and a new approval pays once with a new key", async () => {
+    const { settle, stripe } = ctx();
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    stripe.state.drain("usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    const held = await payout(payoutId!);
+    expect(held.status).toBe("held");
+    expect(held.failureReason).toMatch(/^balance_insufficient/);
+    expect(held.decisions.at(-1)).toMatchObject({ action: "transfer_failed", actor: "system", toStatus: "held" });
+    stripe.state.topUp(10_000_000, "usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    expect((await payout(payoutId!)).status).toBe("transferred");
+    expect(transfersOf(ctx(), payoutId!)).toHaveLength(1);
+    const keys = stripe.state.requests.filter((request) => request.path === "/v1/transfers" && request.method === "POST").slice(-2).map((request) => request.idempotencyKey);
+    expect(keys).toEqual([transferIdempotencyKey(payoutId!, 0), transferIdempotencyKey(payoutId!, 1)]);
+  });
+
+  it("a crash between Stripe's answer and our commit: the retry reuses the key and no second transfer exists", async () => {
+    const { deps, stripe } = ctx();
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    // Approved, and the job's first run reached Stripe, then the process died before writing.
+    await deps.prisma.payout.update({ where: { id: payoutId! }, data: { status: "approved" } });
+    const row = await deps.prisma.payout.findUniqueOrThrow({ where: { id: payoutId! } });
+    const made = await deps.stripe.transfers.create(
+      { amount: row.amountMinor, currency: "usd", destination: accountId, transfer_group: payoutId!, description: `expertline payout ${payoutId}`, metadata: { payoutId: payoutId! } },
+      { idempotencyKey: transferIdempotencyKey(payoutId!, 0) },
+    );
+    const context = { attempt: 1, rateLimited: () => Promise.reject(new Error("not rate limited")) };
+    await transferPayout(deps, payoutId!, context);
+    await transferPayout(deps, payoutId!, { ...context, attempt: 2 });
+    expect(transfersOf(ctx(), payoutId!).map((transfer) => transfer.id)).toEqual([made.id]);
+    expect(await deps.prisma.payout.findUniqueOrThrow({ where: { id: payoutId! } })).toMatchObject({ status: "transferred", stripeTransferId: made.id });
+    void stripe;
+  });
+
+  it("a dropped connection after Stripe made the transfer: the SDK's retry gets the same transfer back", async () => {
+    const { settle, stripe } = ctx();
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    stripe.state.dropAfterTransferCreated = 1;
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    expect(transfersOf(ctx(), payoutId!)).toHaveLength(1);
+    expect((await payout(payoutId!)).status).toBe("transferred");
+  });
+});
+
+describe("the admin's endpoints", () => {
+  it("refuse a shop's key", async () => {
+    const { app } = ctx();
+    const shop = await makeShop(app);
+    for (const [method, url] of [["GET", "/v1/admin/payouts"], ["POST", "/v1/admin/payouts/run"], ["GET", `/v1/admin/payouts/${crypto.randomUUID()}`]] as const) {
+      const response = await app.inject({ method, url, headers: shop.headers });
+      expect(response.statusCode, url).toBe(401);
+    }
+  });
+
+  it("list by status, and 404 for an unknown payout, 400 for a bad id or status", async () => {
+    const { app } = ctx();
+    const list = await app.inject({ method: "GET", url: "/v1/admin/payouts?status=paid", headers: adminHeaders });
+    expect(list.statusCode).toBe(200);
+    expect(list.json<{ data: { status: string }[] }>().data.every((row) => row.status === "paid")).toBe(true);
+    expect((await app.inject({ method: "GET", url: `/v1/admin/payouts/${crypto.randomUUID()}`, headers: adminHeaders })).statusCode).toBe(404);
+    expect((await app.inject({ method: "GET", url: "/v1/admin/payouts/nope", headers: adminHeaders })).statusCode).toBe(400);
+    expect((await app.inject({ method: "GET", url: "/v1/admin/payouts?status=lost", headers: adminHeaders })).statusCode).toBe(400);
+  });
+});
