@@ -53,9 +53,10 @@ function yesNo(value: boolean): string {
 function linkState(state: StripeSandboxState, account: AccountRecord): string {
   const links = [...state.accountLinks.values()].filter((link) => link.account === account.id);
   const latest = links.at(-1);
-  if (!latest) return "no link yet";
   const count = links.length > 1 ? ` (${links.length} links)` : "";
-  if (latest.finished) return `${account.onboarded ? "completed" : "exited without completing"}${count}`;
+  if (account.onboarded) return `completed${count}`;
+  if (!latest) return "no link yet";
+  if (latest.finished) return `exited without completing${count}`;
   if (latest.visited) return `opened, not finished${count}`;
   if (unixSeconds(state.clock) >= latest.expiresAt) return `expired unused${count}`;
   return `open until ${when(latest.expiresAt)}${count}`;

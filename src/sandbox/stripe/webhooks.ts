@@ -139,7 +139,9 @@ export class EventLog {
       });
       delivery.attempts.push({ at, status });
     } catch (error) {
-      delivery.attempts.push({ at, status: null, error: error instanceof Error ? error.message : String(error) });
+      // fetch says "fetch failed" and keeps the reason (ECONNREFUSED ...) in its cause.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+      delivery.attempts.push({ at, status: null, error: cause?.message ?? (error instanceof Error ? error.message : String(error)) });
     }
     const status = delivery.attempts.at(-1)?.status;
     if (typeof status === "number" && status >= 200 && status < 300) delivery.event.pending_webhooks = 0;
