@@ -10,10 +10,8 @@ import { sha256Hex } from "../../src/lib/tokens.js";
 import { remindExpertsWithWaitingEarnings } from "../../src/modules/payments/onboarding.js";
 import { adminHeaders, makeExpert, makeShop, type TestShop } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
-import { usePaymentsRunner } from "./payments-runner.js";
 
 const ctx = useTelephonyContext();
-usePaymentsRunner(ctx);
 
 const LINK = /http:\/\/expertline\.test\/e\/onboard\/([0-9A-Za-z]{32})$/;
 let shop: TestShop;

@@ -7,13 +7,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { stripeSignatureHeader } from "../../src/sandbox/stripe/webhooks.js";
 import { makeExpert, makeShop } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
-import { usePaymentsRunner } from "./payments-runner.js";
 
 // The sandbox signs with the test config's secret (whsec_expertline); we are mid-roll to a new one, listed first.
 const NEW_SECRET = "whsec_rolledsecret";
 const OLD_SECRET = "whsec_expertline";
 const ctx = useTelephonyContext({ STRIPE_WEBHOOK_SECRET: `${NEW_SECRET},${OLD_SECRET}` });
-usePaymentsRunner(ctx);
 
 let counter = 0;
 const now = () => Math.floor(Date.now() / 1000);
