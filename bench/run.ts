@@ -11,6 +11,7 @@
  *   npm run bench -- telephony     (bench/telephony.ts: Twilio webhooks and SMS round trips)
  *   npm run bench -- routing       (bench/routing.ts: candidate query + ranking at 100k experts)
  *   npm run bench -- flow          (bench/flow.ts: question -> offer SMS at 50/s, and the session relay)
+ *   npm run bench -- payouts       (bench/payouts.ts: 10k sessions gathered into payouts, paid against the rate-limited Stripe sandbox)
  */
 import "../test/helpers/no-network.js"; // any connection off 127.0.0.1 throws
 import { randomBytes } from "node:crypto";
@@ -183,8 +184,11 @@ if (which === "telephony") {
 } else if (which === "flow") {
   // `npm run bench -- flow`: question -> offer SMS at a steady rate, and the session relay (it keeps its own time budget).
   await import("./flow.js");
+} else if (which === "payouts") {
+  // `npm run bench -- payouts`: payouts for 10k sessions, paid against the Stripe sandbox's rate limit (it keeps its own time budget).
+  await import("./payouts.js");
 } else if (which !== undefined && which !== "api") {
-  console.error(`unknown benchmark ${which}: use "npm run bench" (REST API), "npm run bench -- telephony", "npm run bench -- routing" or "npm run bench -- flow"`);
+  console.error(`unknown benchmark ${which}: use "npm run bench" (REST API), "npm run bench -- telephony", "npm run bench -- routing", "npm run bench -- flow" or "npm run bench -- payouts"`);
   process.exitCode = 1;
 } else {
   runBounded(main, BUDGET.hardExitAt);
