@@ -41,7 +41,8 @@ interface SessionToPrice {
  * that ends the session, or the one that settles its last call). Returns
  * what was posted, or null when there is nothing to post yet or ever: the
  * session is open, a call is still live (its bridge posts when it settles),
- * it has no pool to price it, or the expert never answered (no charge).
+ * no pool prices it (neither the question's nor the offer's), or the expert
+ * never answered (no charge).
  */
 export async function postSessionLedger(tx: Tx, sessionId: string, now: Date): Promise<{ chargeMinor: number } | null> {
   const [session] = await tx.$queryRaw<SessionToPrice[]>`
@@ -53,7 +54,9 @@ export async function postSessionLedger(tx: Tx, sessionId: string, now: Date): P
            EXISTS (SELECT 1 FROM "VoiceBridge" b WHERE b."sessionId" = s."id" AND b."bridgedAt" IS NOT NULL AND b."endedAt" IS NULL) AS "callLive"
     FROM "Session" s
     JOIN "Question" q ON q."id" = s."questionId"
-    LEFT JOIN "Pool" p ON p."id" = q."poolId"
+    LEFT JOIN "Offer" o ON o."id" = s."offerId"
+    -- The question's pool (what the offer quoted), else the pool the expert was offered it through.
+    LEFT JOIN "Pool" p ON p."id" = COALESCE(q."poolId", o."poolId")
     WHERE s."id" = ${sessionId}::uuid`;
   if (!session || session.status !== "ended" || session.callLive) return null;
   if (session.pricingMode === null || session.amountMinor === null || session.currency === null) return null;

@@ -214,6 +214,7 @@ async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boole
           code,
           round,
           widenLevel: level,
+          poolId: expert.poolId,
           rank: index + 1,
           score: choice.score,
           reasons: choice.reasons.map((reason) => ({ ...reason })),
@@ -244,7 +245,8 @@ async function applyRouting(deps: RoutingDeps, plan: RoutingPlan): Promise<boole
           productName: question.product?.name ?? null,
           // The customer may have typed a number into the question; the expert reaches them through us.
           question: maskPhonesInText(question.body),
-          pay: payOf(question.pool),
+          // What the session will be priced by (ledger.ts): the question's pool, else the one the expert came through.
+          pay: payOf(question.pool ?? (await tx.pool.findUnique({ where: { id: expert.poolId } }))),
           code,
           minutesToAnswer: roundMinutes(policy.offerTimeoutSeconds),
         }),
