@@ -31,7 +31,7 @@ import { voiceIntakeRoutes } from "./modules/questions/voice.routes.js";
 import { createProductService } from "./modules/products/service.js";
 import { onboardingRoutes } from "./modules/payments/onboarding.routes.js";
 import { createPayoutService } from "./modules/payments/payout.service.js";
-import { adminPayoutRoutes, refundRoutes } from "./modules/payments/payouts.routes.js";
+import { adminPayoutRoutes, adminRefundRoutes, refundRoutes } from "./modules/payments/payouts.routes.js";
 import { stripeWebhookRoutes } from "./modules/payments/stripe-webhook.routes.js";
 import { adminShopRoutes, shopRoutes } from "./modules/shops/routes.js";
 import { createShopService } from "./modules/shops/service.js";
@@ -134,6 +134,7 @@ export async function buildApp(deps: Deps) {
       await admin.register(adminExpertRoutes, { experts });
       await admin.register(phoneNumberRoutes, { numbers });
       await admin.register(adminPayoutRoutes, { payouts });
+      await admin.register(adminRefundRoutes, { payouts });
     },
     { prefix: "/v1/admin" },
   );

@@ -1,10 +1,10 @@
 import { Queue, type Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis, type Deps } from "./deps.js";
-import { QUEUES } from "./jobs/define.js";
+import { QUEUES, type JobDefinition, type QueueName } from "./jobs/define.js";
 import { startRunner } from "./jobs/runner.js";
 import { maintenanceJobs, scheduleMaintenance } from "./modules/maintenance/jobs.js";
-import { createOutboxRelay, republishIfRedisLostData } from "./modules/outbox/outbox.js";
+import { createOutboxRelay, jobOptionsByTopic, republishIfRedisLostData } from "./modules/outbox/outbox.js";
 import { payoutEventHandlers, payoutRunJobs, schedulePayoutRuns, transferJobs } from "./modules/payments/payment-jobs.js";
 import { stripeEventJobs } from "./modules/payments/stripe-events.js";
 import { listenForOutbox } from "./modules/outbox/outbox-wakeup.js";
@@ -56,34 +56,45 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   await recoverRedisLoss();
   const common = { connection, prefix: deps.queuePrefix, logger: deps.logger };
   const locks = { lockDuration: deps.config.JOB_LOCK_MS, stalledInterval: deps.config.JOB_STALLED_INTERVAL_MS ?? deps.config.JOB_LOCK_MS };
+  const definitions = {
+    [QUEUES.maintenance]: maintenanceJobs(deps),
+    [QUEUES.telephony]: telephonyJobs(deps),
+    [QUEUES.routing]: routingJobs(deps),
+    [QUEUES.sessions]: sessionJobs(deps),
+    [QUEUES.webhooks]: webhookJobs(deps),
+    [QUEUES.payments]: [...stripeEventJobs(deps, payoutEventHandlers(deps)), ...payoutRunJobs(deps)],
+    [QUEUES.transfers]: transferJobs(deps),
+  } satisfies Record<QueueName, readonly JobDefinition[]>;
   const workers: Worker[] = [
-    startRunner({ ...common, ...locks, queue: QUEUES.maintenance, definitions: maintenanceJobs(deps), concurrency: 1 }),
-    startRunner({ ...common, ...locks, queue: QUEUES.telephony, definitions: telephonyJobs(deps), concurrency: 8 }),
-    startRunner({ ...common, ...locks, queue: QUEUES.routing, definitions: routingJobs(deps), concurrency: 8 }),
-    startRunner({ ...common, ...locks, queue: QUEUES.sessions, definitions: sessionJobs(deps), concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.maintenance, definitions: definitions.maintenance, concurrency: 1 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.telephony, definitions: definitions.telephony, concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.routing, definitions: definitions.routing, concurrency: 8 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.sessions, definitions: definitions.sessions, concurrency: 8 }),
     // Deliveries wait on shops' servers (up to WEBHOOK_TIMEOUT_MS each), not on us: more at once.
-    startRunner({ ...common, ...locks, queue: QUEUES.webhooks, definitions: webhookJobs(deps), concurrency: 16 }),
-    startRunner({
-      ...common,
-      ...locks,
-      queue: QUEUES.payments,
-      definitions: [...stripeEventJobs(deps, payoutEventHandlers(deps)), ...payoutRunJobs(deps)],
-      concurrency: 4,
-    }),
+    startRunner({ ...common, ...locks, queue: QUEUES.webhooks, definitions: definitions.webhooks, concurrency: 16 }),
+    startRunner({ ...common, ...locks, queue: QUEUES.payments, definitions: definitions.payments, concurrency: 4 }),
     // Money moves here: the limiter (in Redis, shared by every worker) keeps transfers under Stripe's rate.
     startRunner({
       ...common,
       ...locks,
       queue: QUEUES.transfers,
-      definitions: transferJobs(deps),
+      definitions: definitions.transfers,
       concurrency: 8,
       limiter: { max: deps.config.STRIPE_TRANSFERS_PER_SECOND, duration: 1_000 },
     }),
   ];
 
+
   const relayConnection = createRedis(deps.config.REDIS_URL, "producer");
   relayConnection.on("error", () => {}); // reported by the relay loop's own failures
-  const relay = createOutboxRelay({ ...common, connection: relayConnection, prisma: deps.prisma, clock: deps.clock });
+  const relay = createOutboxRelay({
+    ...common,
+    connection: relayConnection,
+    prisma: deps.prisma,
+    clock: deps.clock,
+    // Each job's own retry policy, which the relay (not the runner) gives BullMQ when it adds the job.
+    jobOptions: jobOptionsByTopic(definitions),
+  });
   const wakeup = listenForOutbox(deps.sql.options, deps.logger);
   let running = true;
   /** Naps in a row while inserts were committing: each one longer, up to the deaf poll. */

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { transferPayout, transferIdempotencyKey } from "../../src/modules/payments/payout-transfer.js";
+import { invalidRequest } from "../../src/sandbox/stripe/errors.js";
 import { endSession } from "../../src/modules/sessions/end.js";
 import { makeShop } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
@@ -237,3 +238,95 @@ describe("the admin's endpoints", () => {
     expect((await app.inject({ method: "GET", url: "/v1/admin/payouts?status=lost", headers: adminHeaders })).statusCode).toBe(400);
   });
 });
+
+describe("decisions that could pay twice or lose a refund", () => {
+  function refund(sessionId: string, body: Record<string, unknown> = {}) {
+    return ctx().app.inject({ method: "POST", url: `/v1/sessions/${sessionId}/refund`, headers: world.shop.headers, payload: body });
+  }
+
+  it("an approved payout cannot be held: its transfer may be on its way", async () => {
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    await decide(ctx(), payoutId!, "approve");
+    const hold = await decide(ctx(), payoutId!, "hold", { note: "wait" });
+    expect(hold.statusCode).toBe(409);
+    expect(hold.json()).toMatchObject({ code: "payout-status" });
+    await ctx().settle();
+    expect(transfersOf(ctx(), payoutId!)).toHaveLength(1);
+  });
+
+  it("a payout that refunds emptied cannot be approved", async () => {
+    const session = await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    expect((await refund(session.sessionId)).statusCode).toBe(201);
+    const approve = await decide(ctx(), payoutId!, "approve");
+    expect(approve.statusCode).toBe(409);
+    expect(approve.json()).toMatchObject({ code: "nothing-to-pay" });
+    expect((await decide(ctx(), payoutId!, "reject", { note: "all refunded", earnings: "release" })).statusCode).toBe(200);
+  });
+
+  it("a refund after approval waits for the transfer and claws back, even through a refusal and a second approval", async () => {
+    const { settle, stripe } = ctx();
+    const session = await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    stripe.state.drain("usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    expect((await payout(payoutId!)).status).toBe("held");
+    // Held by the system after approval: the amount is fixed, so the share comes back by clawback.
+    const refunded = await refund(session.sessionId, { amountMinor: 500 });
+    expect(refunded.json()).toMatchObject({ earningRecovery: "clawback", earningReversedMinor: 400, clawbackStatus: "pending" });
+    await settle();
+    expect((await ctx().deps.prisma.refund.findUniqueOrThrow({ where: { id: refunded.json<{ id: string }>().id } })).clawbackStatus).toBe("pending");
+    stripe.state.topUp(10_000_000, "usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    const [transfer] = transfersOf(ctx(), payoutId!);
+    expect(transfer!.amount).toBe(1200);
+    // The clawback job waits 30 s for a transfer; run it now instead of waiting.
+    const { clawBackRefund } = await import("../../src/modules/payments/payout-transfer.js");
+    await clawBackRefund(ctx().deps, refunded.json<{ id: string }>().id, { rateLimited: () => Promise.reject(new Error("no")), delayUntil: () => Promise.reject(new Error("no wait expected")) });
+    expect(transfer!.reversals.map((reversal) => reversal.amount)).toEqual([400]);
+    expect(await ctx().deps.prisma.refund.findUniqueOrThrow({ where: { id: refunded.json<{ id: string }>().id } })).toMatchObject({ clawbackStatus: "done" });
+  });
+
+  it("rejecting a held payout that Stripe did pay records the transfer and refuses the rejection", async () => {
+    const { deps, settle, stripe } = ctx();
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    stripe.state.drain("usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    stripe.state.topUp(10_000_000, "usd");
+    // A transfer Stripe made that we never recorded (an ambiguous failure long ago).
+    const made = await deps.stripe.transfers.create({ amount: 1200, currency: "usd", destination: accountId, transfer_group: payoutId!, metadata: { payoutId: payoutId! } });
+    const reject = await decide(ctx(), payoutId!, "reject", { note: "no", earnings: "release" });
+    expect(reject.statusCode).toBe(409);
+    expect(reject.json()).toMatchObject({ code: "payout-transferred" });
+    expect(await payout(payoutId!)).toMatchObject({ status: "transferred", stripeTransferId: made.id });
+    expect(await runPayoutsAsAdmin(ctx())).toEqual([]);
+  });
+
+  it("a clawback Stripe refuses is shown failed with why, and the admin's retry takes a new key", async () => {
+    const { app, settle, stripe } = ctx();
+    const session = await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    stripe.state.failNext(1, { path: /\/reversals$/, error: invalidRequest("Insufficient funds in the connected account.", { code: "insufficient_funds" }) });
+    const refunded = (await refund(session.sessionId)).json<{ id: string }>();
+    await settle();
+    const failed = (await payout(payoutId!)) as unknown as { clawbacks: { refundId: string; status: string; failure: string | null }[] };
+    expect(failed.clawbacks).toEqual([expect.objectContaining({ refundId: refunded.id, status: "failed", failure: expect.stringMatching(/^insufficient_funds/) })]);
+    const retry = await app.inject({ method: "POST", url: `/v1/admin/refunds/${refunded.id}/retry-clawback`, headers: adminHeaders });
+    expect(retry.statusCode, retry.body).toBe(202);
+    expect(retry.json()).toEqual({ refundId: refunded.id, attempt: 1 });
+    await settle();
+    const done = (await payout(payoutId!)) as unknown as { reversedMinor: number; clawbacks: { status: string }[] };
+    expect(done).toMatchObject({ reversedMinor: 1200, clawbacks: [{ status: "done" }] });
+    const keys = stripe.state.requests.filter((request) => request.path.endsWith("/reversals")).map((request) => request.idempotencyKey);
+    expect(keys.slice(-2)).toEqual([`refund-${refunded.id}`, `refund-${refunded.id}-attempt-1`]);
+    expect((await app.inject({ method: "POST", url: `/v1/admin/refunds/${refunded.id}/retry-clawback`, headers: adminHeaders })).statusCode).toBe(409);
+  });
+});
+

@@ -111,9 +111,10 @@ describe("creating an endpoint", () => {
   });
 
   it("names the accepted events when one is unknown, and takes * for all", async () => {
-    const refused = await createEndpoint(shop, { events: ["question.created", "payout.paid"] });
+    const refused = await createEndpoint(shop, { events: ["question.created", "payout.sent"] });
     expect(refused.json<{ errors: { message: string }[] }>().errors[0]?.message).toBe(
-      "must be one of question.created, question.assigned, question.expired, question.cancelled, session.started, session.ended, rating.created, webhook_endpoint.disabled, *",
+      "must be one of question.created, question.assigned, question.expired, question.cancelled, session.started, session.ended, rating.created, " +
+        "payout.created, payout.approved, payout.held, payout.rejected, payout.transferred, payout.paid, payout.failed, webhook_endpoint.disabled, *",
     );
     const all = await createEndpoint(shop, { events: ["*"] });
     expect(all.statusCode).toBe(201);

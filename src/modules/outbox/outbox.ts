@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/clock.js";
-import { QUEUES, type QueueName } from "../../jobs/define.js";
+import { QUEUES, type JobDefinition, type QueueName } from "../../jobs/define.js";
 
 export interface OutboxJob {
   queue: QueueName;
@@ -39,6 +39,18 @@ export interface OutboxRelay {
 
 const BATCH = 100;
 
+/** Handlers decide what is permanent (UnrecoverableError); everything else is retried, unless the job's definition says otherwise. */
+export const DEFAULT_JOB_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1_000 } } as const;
+
+/** The retry policies the definitions declare, by outbox topic, for the relay. */
+export function jobOptionsByTopic(definitions: Partial<Record<QueueName, readonly JobDefinition[]>>): Map<string, JobDefinition["options"]> {
+  const byTopic = new Map<string, JobDefinition["options"]>();
+  for (const [queue, list] of Object.entries(definitions)) {
+    for (const definition of list ?? []) if (definition.options) byTopic.set(`${queue}/${definition.name}`, definition.options);
+  }
+  return byTopic;
+}
+
 /**
  * No transaction is held while Redis is written: rows are read, added to
  * BullMQ (idempotent thanks to the job ids, so two relays racing on the same
@@ -52,6 +64,11 @@ export function createOutboxRelay(deps: {
   prefix: string;
   clock: Clock;
   logger: Logger;
+  /**
+   * Each job's own retry policy (its definition's `options`), by topic
+   * ("queue/name"). Topics without one get DEFAULT_JOB_RETRIES.
+   */
+  jobOptions?: ReadonlyMap<string, JobDefinition["options"]>;
 }): OutboxRelay {
   const queues = new Map<string, Queue>(
     Object.values(QUEUES).map((name) => {
@@ -88,11 +105,10 @@ export function createOutboxRelay(deps: {
           opts: {
             jobId: event.jobId,
             delay: Math.max(0, event.runAt.getTime() - now.getTime()),
-            // Handlers decide what is permanent (UnrecoverableError); everything else is retried.
-            attempts: 8,
-            backoff: { type: "exponential", delay: 1_000 },
+            ...DEFAULT_JOB_RETRIES,
             removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
             removeOnFail: { age: 7 * KEEP_COMPLETED_SECONDS },
+            ...deps.jobOptions?.get(event.topic),
           },
         });
         byQueue.set(queue, jobs);

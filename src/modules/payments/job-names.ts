@@ -15,6 +15,7 @@ export function transferJob(payoutId: string, attempt: number): OutboxJob {
   return { queue: QUEUES.transfers, name: PAYOUT_TRANSFER, payload: { payoutId }, jobId: `payout-transfer-${payoutId}-${attempt}` };
 }
 
-export function clawbackJob(refundId: string): OutboxJob {
-  return { queue: QUEUES.transfers, name: REFUND_CLAWBACK, payload: { refundId }, jobId: `refund-clawback-${refundId}` };
+/** One job per refund and attempt (an admin's retry of a failed clawback is a new attempt). */
+export function clawbackJob(refundId: string, attempt = 0): OutboxJob {
+  return { queue: QUEUES.transfers, name: REFUND_CLAWBACK, payload: { refundId }, jobId: attempt === 0 ? `refund-clawback-${refundId}` : `refund-clawback-${refundId}-${attempt}` };
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { defineJob } from "../../jobs/define.js";
 import { PAYOUT_RUN, PAYOUT_TRANSFER, REFUND_CLAWBACK } from "./job-names.js";
-import { clawBackRefund, giveUpTransfer, transferPayout } from "./payout-transfer.js";
+import { clawBackRefund, giveUpClawback, giveUpTransfer, transferPayout } from "./payout-transfer.js";
 import { runPayouts } from "./payout-run.js";
 import { onConnectedPayout, onTransferReversed } from "./payout-settlement.js";
 import type { StripeEventHandlers } from "./stripe-events.js";
@@ -37,6 +37,7 @@ export function transferJobs(deps: PaymentJobDeps) {
       payload: z.object({ refundId: z.uuid() }),
       options: STRIPE_RETRIES,
       handle: ({ refundId }, context) => clawBackRefund(deps, refundId, context),
+      onGiveUp: ({ refundId }, error) => giveUpClawback(deps, refundId, error),
     }),
   ];
 }

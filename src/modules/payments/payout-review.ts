@@ -2,16 +2,22 @@
  * An admin's decisions on a payout, each recorded with who and when
  * (PayoutDecision) and told to the shop's webhooks:
  * - approve (pending_review or held): the transfer is queued (payout-transfer.ts);
- * - hold (pending_review or approved before its transfer exists), with a note;
+ * - hold (pending_review), with a note. An approved payout cannot be held:
+ *   its transfer may already be on its way to Stripe. The system holds a
+ *   payout whose transfer Stripe refused, with Stripe's reason;
  * - reject (pending_review or held), with a note and what becomes of the
  *   earnings: `release` (unpaid again, for a later payout) or `reverse`
  *   (the sessions are refunded to the shop in full: nobody is paid for them).
- * Every change is one conditional UPDATE on the status it comes from, so two
- * admins deciding at once, or a decision racing the transfer, end one way.
+ *   A held payout that was approved before is looked up at Stripe first: a
+ *   transfer that exists is recorded, and the rejection refused.
+ * Every change is one conditional UPDATE on the status it comes from, under
+ * the expert's earnings lock (the payout run's and refunds'), so two admins
+ * deciding at once, or a decision racing a refund, end one way.
  */
 import type { Prisma, PayoutStatus } from "../../generated/prisma/client.js";
 import type { Deps } from "../../deps.js";
 import { conflict, DomainError, notFound } from "../../lib/problems.js";
+import { findTransfer, recordTransfer } from "./payout-transfer.js";
 import { enqueue } from "../outbox/outbox.js";
 import { webhookEvents, type PayoutEventType } from "../webhooks/emit.js";
 import { transferJob } from "./job-names.js";
@@ -20,13 +26,13 @@ import { lockExpertEarnings } from "./payout-run.js";
 import { refundSessionInTx } from "./refunds.js";
 
 type Tx = Prisma.TransactionClient;
-export type ReviewDeps = Pick<Deps, "prisma" | "clock" | "logger">;
+export type ReviewDeps = Pick<Deps, "prisma" | "clock" | "logger" | "stripe">;
 
 export type PayoutAction = "approve" | "hold" | "reject";
 
 const FROM: Record<PayoutAction, PayoutStatus[]> = {
   approve: ["pending_review", "held"],
-  hold: ["pending_review", "approved"],
+  hold: ["pending_review"],
   reject: ["pending_review", "held"],
 };
 const TO: Record<PayoutAction, PayoutStatus> = { approve: "approved", hold: "held", reject: "rejected" };
@@ -46,7 +52,15 @@ export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
   const now = deps.clock.now();
   const payout = await deps.prisma.payout.findUnique({
     where: { id: input.payoutId },
-    select: { id: true, status: true, expertId: true, transferAttempt: true, stripeTransferId: true, expert: { select: { payoutsEnabled: true, stripeAccountId: true } } },
+    select: {
+      id: true,
+      status: true,
+      expertId: true,
+      amountMinor: true,
+      transferAttempt: true,
+      stripeTransferId: true,
+      expert: { select: { payoutsEnabled: true, stripeAccountId: true } },
+    },
   });
   if (!payout) throw notFound("Payout");
   if ((input.action === "hold" || input.action === "reject") && !input.note?.trim()) {
@@ -60,8 +74,19 @@ export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
   if (input.action === "approve" && (!payout.expert.payoutsEnabled || !payout.expert.stripeAccountId)) {
     throw conflict("payouts-not-enabled", "The expert has not finished Stripe onboarding (payouts are not enabled); hold the payout until they do");
   }
+  if (input.action === "approve" && payout.amountMinor <= 0) {
+    throw conflict("nothing-to-pay", "Refunds took back every earning in this payout; reject it (release) instead");
+  }
+  // Approved before and held by the system: Stripe may hold a transfer we never recorded (a call that failed ambiguously).
+  if (input.action === "reject" && payout.status === "held" && payout.transferAttempt > 0) {
+    const existing = await findTransfer(deps, payout.id);
+    if (existing) {
+      await recordTransfer(deps, payout.id, existing);
+      throw conflict("payout-transferred", `Stripe has a transfer for this payout (${existing.id}); it is recorded now, and the payout can no longer be rejected`);
+    }
+  }
   await deps.prisma.$transaction(async (tx) => {
-    if (input.action === "reject") await lockExpertEarnings(tx, payout.expertId);
+    await lockExpertEarnings(tx, payout.expertId);
     const from = await changePayoutStatus(tx, {
       payoutId: payout.id,
       from: FROM[input.action],
@@ -94,6 +119,8 @@ export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
 
 /** A rejected payout's earnings: released back to unpaid, or reversed with the sessions refunded to the shop. */
 async function settleRejectedEarnings(tx: Tx, input: { payoutId: string; earnings: "release" | "reverse"; note: string; now: Date }): Promise<void> {
+  // Clawbacks waiting for this payout's transfer: there will be none, so their reversals net in the ledger instead.
+  await tx.refund.updateMany({ where: { clawbackPayoutId: input.payoutId, clawbackStatus: "pending" }, data: { clawbackStatus: "netted" } });
   if (input.earnings === "release") {
     await tx.payoutItem.updateMany({ where: { payoutId: input.payoutId, releasedAt: null }, data: { releasedAt: input.now } });
     return;

@@ -148,7 +148,11 @@ async function expertHistory(tx: Tx, input: { expertId: string; shopId: string; 
         AND s."customerPhone" IN (SELECT "customerPhone" FROM "Session" WHERE "id" = ANY(${input.sessionIds}::uuid[]))
       GROUP BY s."customerPhone"`;
   const total = await tx.session.count({ where: { expertId: input.expertId } });
-  const phones = await tx.expert.findMany({ where: { shopId: input.shopId }, select: { phone: true } });
+  // Only experts whose phone is one of this payout's customers matter (the same person on both sides).
+  const phones = await tx.$queryRaw<{ phone: string }[]>`
+    SELECT x."phone" FROM "Expert" x
+    WHERE x."shopId" = ${input.shopId}::uuid
+      AND x."phone" IN (SELECT "customerPhone" FROM "Session" WHERE "id" = ANY(${input.sessionIds}::uuid[]))`;
   return {
     previousPayouts: previous,
     sessionsWithCustomer: Object.fromEntries(pairs.map((pair) => [pair.customerPhone, pair.sessions])),

@@ -48,12 +48,20 @@ export async function onConnectedPayout(deps: SettlementDeps, event: StripeEvent
   if (!expert) return;
   // What the bank payout covered: transfers to this account before it was created.
   const createdAt = new Date((count(event.object.created) ?? event.created) * 1000);
+  const currency = text(event.object.currency)?.toUpperCase() ?? null;
   const failed = event.type === "payout.failed";
   const reason = failed ? `${text(event.object.failure_code) ?? "payout_failed"}: ${text(event.object.failure_message) ?? "the bank refused the payout"}` : null;
+  const sameCurrency = currency ? { currency } : {};
   const payouts = await deps.prisma.payout.findMany({
     where: failed
-      ? { expertId: expert.id, OR: [{ stripePayoutId: bankPayoutId }, { status: "transferred", transferredAt: { lte: createdAt } }] }
-      : { expertId: expert.id, status: "transferred", transferredAt: { lte: createdAt } },
+      ? { expertId: expert.id, ...sameCurrency, OR: [{ stripePayoutId: bankPayoutId }, { status: "transferred", transferredAt: { lte: createdAt } }] }
+      : {
+          expertId: expert.id,
+          ...sameCurrency,
+          transferredAt: { lte: createdAt },
+          // Transferred; or failed at another bank payout (this one pays the money out again).
+          OR: [{ status: "transferred" }, { status: "failed", stripePayoutId: { not: bankPayoutId } }],
+        },
     select: { id: true },
   });
   const now = deps.clock.now();
@@ -61,13 +69,13 @@ export async function onConnectedPayout(deps: SettlementDeps, event: StripeEvent
     await deps.prisma.$transaction(async (tx) => {
       const from = await changePayoutStatus(tx, {
         payoutId: id,
-        from: failed ? ["transferred", "paid"] : ["transferred"],
+        from: failed ? ["transferred", "paid"] : ["transferred", "failed"],
         to: failed ? "failed" : "paid",
         action: failed ? "bank_payout_failed" : "bank_payout_paid",
         actor: "system",
         note: `Stripe payout ${bankPayoutId}${reason ? `: ${reason}` : ""}`,
         at: now,
-        data: { stripePayoutId: bankPayoutId, ...(reason ? { failureReason: reason } : {}) },
+        data: { stripePayoutId: bankPayoutId, failureReason: reason },
       });
       if (from !== null) await webhookEvents.payoutChanged(tx, id, { type: failed ? "payout.failed" : "payout.paid", cause: event.eventId, at: now });
     });

@@ -23,6 +23,8 @@ import type Stripe from "stripe";
 import type { Deps } from "../../deps.js";
 import type { JobContext } from "../../jobs/define.js";
 import { webhookEvents } from "../webhooks/emit.js";
+import { enqueue } from "../outbox/outbox.js";
+import { clawbackJob } from "./job-names.js";
 import { changePayoutStatus } from "./payout-status.js";
 import { classifyStripeError, stripeFailureReason } from "./stripe-outcome.js";
 
@@ -36,18 +38,21 @@ export function transferIdempotencyKey(payoutId: string, attempt: number): strin
 }
 
 /** Finds a transfer already made for a payout (its transfer_group), if any. */
-async function findTransfer(deps: TransferDeps, payoutId: string): Promise<Stripe.Transfer | null> {
+export async function findTransfer(deps: Pick<TransferDeps, "stripe">, payoutId: string): Promise<Stripe.Transfer | null> {
   const page = await deps.stripe.transfers.list({ transfer_group: payoutId, limit: 10 });
   return page.data.find((transfer) => transfer.metadata?.payoutId === payoutId) ?? page.data[0] ?? null;
 }
 
-async function recordTransfer(deps: TransferDeps, payoutId: string, transfer: Stripe.Transfer): Promise<void> {
+export async function recordTransfer(deps: Pick<TransferDeps, "prisma" | "clock" | "logger">, payoutId: string, transfer: Stripe.Transfer): Promise<void> {
   const now = deps.clock.now();
+  const payout = await deps.prisma.payout.findUnique({ where: { id: payoutId }, select: { amountMinor: true } });
+  // A payout's amount is fixed from its approval on (refunds after it are clawed back), so this is a bug if it happens.
+  if (payout && payout.amountMinor !== transfer.amount) deps.logger.error({ payoutId, transferId: transfer.id, amount: transfer.amount, expected: payout.amountMinor }, "transfer amount differs from its payout");
   await deps.prisma.$transaction(async (tx) => {
-    // The money moved: that is the truth, even if an admin held the payout while the call was in flight.
+    // The money moved: that is the truth, whatever the payout's status says (held by a refusal we misread).
     const from = await changePayoutStatus(tx, {
       payoutId,
-      from: ["approved", "held"],
+      from: ["approved", "held", "rejected"],
       to: "transferred",
       action: "transferred",
       actor: "system",
@@ -135,6 +140,13 @@ export async function giveUpTransfer(deps: TransferDeps, payoutId: string, error
 
 // ---------------------------------------------------------------- clawbacks
 
+export function clawbackIdempotencyKey(refundId: string, attempt: number): string {
+  return attempt === 0 ? `refund-${refundId}` : `refund-${refundId}-attempt-${attempt}`;
+}
+
+/** While the payout waits for its transfer (approved: soon; held: until an admin decides), the clawback looks again this often. */
+const CLAWBACK_WAIT_MS = { approved: 30_000, held: 10 * 60_000 } as const;
+
 export async function clawBackRefund(
   deps: TransferDeps,
   refundId: string,
@@ -142,23 +154,35 @@ export async function clawBackRefund(
 ): Promise<void> {
   const refund = await deps.prisma.refund.findUnique({
     where: { id: refundId },
-    select: { id: true, earningReversedMinor: true, clawbackStatus: true, clawbackPayout: { select: { id: true, status: true, stripeTransferId: true } } },
+    select: {
+      id: true,
+      earningReversedMinor: true,
+      clawbackStatus: true,
+      clawbackAttempt: true,
+      clawbackPayout: { select: { id: true, status: true, stripeTransferId: true } },
+    },
   });
   if (!refund || refund.clawbackStatus !== "pending" || !refund.clawbackPayout) return;
   const payout = refund.clawbackPayout;
   if (!payout.stripeTransferId) {
-    // Approved but not transferred yet: the money has not moved, wait for it.
-    if (payout.status === "approved") return context.delayUntil(new Date(deps.clock.now().getTime() + 30_000));
+    // The money has not moved yet: wait for the transfer (a rejection marks the clawback netted instead).
+    if (payout.status === "approved" || payout.status === "held") {
+      return context.delayUntil(new Date(deps.clock.now().getTime() + CLAWBACK_WAIT_MS[payout.status]));
+    }
     await failClawback(deps, refundId, `The payout is ${payout.status} with no transfer to reverse`);
     return;
   }
+  // A retry under a new key first looks for the reversal an earlier attempt may have made.
+  const earlier = refund.clawbackAttempt > 0 ? await findReversal(deps, payout.stripeTransferId, refundId) : null;
   let reversal: Stripe.TransferReversal;
   try {
-    reversal = await deps.stripe.transfers.createReversal(
-      payout.stripeTransferId,
-      { amount: refund.earningReversedMinor, description: `expertline refund ${refund.id}`, metadata: { refundId: refund.id } },
-      { idempotencyKey: `refund-${refund.id}` },
-    );
+    reversal =
+      earlier ??
+      (await deps.stripe.transfers.createReversal(
+        payout.stripeTransferId,
+        { amount: refund.earningReversedMinor, description: `expertline refund ${refund.id}`, metadata: { refundId: refund.id } },
+        { idempotencyKey: clawbackIdempotencyKey(refund.id, refund.clawbackAttempt) },
+      ));
   } catch (error) {
     const outcome = classifyStripeError(error);
     if (outcome === "rate_limited") return context.rateLimited(RATE_LIMIT_PAUSE_MS);
@@ -173,7 +197,30 @@ export async function clawBackRefund(
   deps.logger.info({ refundId, payoutId: payout.id, reversalId: reversal.id }, "paid earning clawed back");
 }
 
-async function failClawback(deps: TransferDeps, refundId: string, reason: string): Promise<void> {
+async function findReversal(deps: Pick<TransferDeps, "stripe">, transferId: string, refundId: string): Promise<Stripe.TransferReversal | null> {
+  const transfer = await deps.stripe.transfers.retrieve(transferId);
+  return transfer.reversals.data.find((reversal) => reversal.metadata?.refundId === refundId) ?? null;
+}
+
+async function failClawback(deps: Pick<TransferDeps, "prisma" | "logger">, refundId: string, reason: string): Promise<void> {
   await deps.prisma.refund.updateMany({ where: { id: refundId, clawbackStatus: "pending" }, data: { clawbackStatus: "failed", clawbackFailure: reason } });
-  deps.logger.warn({ refundId, reason }, "clawback refused by Stripe; the admin sees it on the payout");
+  deps.logger.warn({ refundId, reason }, "clawback failed; the admin sees it on the payout and can retry it");
+}
+
+/** After the last retry (Stripe unreachable for long): the admin sees the clawback failed, with why, and can retry it. */
+export async function giveUpClawback(deps: Pick<TransferDeps, "prisma" | "logger">, refundId: string, error: Error): Promise<void> {
+  await failClawback(deps, refundId, `Stripe did not answer after several tries (${stripeFailureReason(error)})`);
+}
+
+/** The admin's retry of a failed clawback: a new attempt, under a new key (Stripe replays the failure under the old one). */
+export async function retryClawback(deps: Pick<TransferDeps, "prisma" | "clock">, refundId: string): Promise<{ refundId: string; attempt: number } | null> {
+  return deps.prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ clawbackAttempt: number }[]>`
+      UPDATE "Refund" SET "clawbackStatus" = 'pending', "clawbackFailure" = NULL, "clawbackAttempt" = "clawbackAttempt" + 1, "updatedAt" = ${deps.clock.now()}
+      WHERE "id" = ${refundId}::uuid AND "clawbackStatus" = 'failed'
+      RETURNING "clawbackAttempt"`;
+    if (!row) return null;
+    await enqueue(tx, clawbackJob(refundId, row.clawbackAttempt));
+    return { refundId, attempt: row.clawbackAttempt };
+  });
 }

@@ -7,7 +7,9 @@ import type { z } from "zod";
 import type { Prisma } from "../../generated/prisma/client.js";
 import type { Deps } from "../../deps.js";
 import { afterCursor, pageArgs, toPage } from "../../lib/pagination.js";
+import { conflict, notFound } from "../../lib/problems.js";
 import { decidePayout, readPayout, type PayoutAction } from "./payout-review.js";
+import { retryClawback } from "./payout-transfer.js";
 import { runPayouts } from "./payout-run.js";
 import { refundSession } from "./refunds.js";
 import type { RiskFlag } from "./risk-flags.js";
@@ -41,7 +43,7 @@ function toPayoutView(payout: PayoutRow) {
   };
 }
 
-export function createPayoutService(deps: Pick<Deps, "prisma" | "clock" | "logger" | "config">) {
+export function createPayoutService(deps: Pick<Deps, "prisma" | "clock" | "logger" | "config" | "stripe">) {
   async function detail(payoutId: string) {
     const { payout, sessions } = await readPayout(deps, payoutId);
     return {
@@ -97,6 +99,15 @@ export function createPayoutService(deps: Pick<Deps, "prisma" | "clock" | "logge
     },
 
     refund: (input: { shopId: string; sessionId: string; amountMinor?: number | undefined; reason?: string | undefined }) => refundSession(deps, input),
+
+    /** The admin retries a failed clawback (after topping up, or once the expert's account can be debited). */
+    async retryClawback(refundId: string) {
+      const retried = await retryClawback(deps, refundId);
+      if (retried) return retried;
+      const refund = await deps.prisma.refund.findUnique({ where: { id: refundId }, select: { clawbackStatus: true } });
+      if (!refund) throw notFound("Refund");
+      throw conflict("clawback-not-failed", `This refund's clawback is ${refund.clawbackStatus ?? "not needed"}; only a failed one can be retried`);
+    },
   };
 }
 

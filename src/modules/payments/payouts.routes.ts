@@ -12,6 +12,7 @@ import {
   refundBody,
   refundSchema,
   rejectBody,
+  retriedClawbackSchema,
   runResultSchema,
 } from "./payouts.schemas.js";
 
@@ -95,6 +96,24 @@ export const adminPayoutRoutes: RoutesPlugin<{ payouts: PayoutService }> = async
     },
     async (request) =>
       payouts.decide({ payoutId: request.params.id, action: "reject", actor: adminNameOf(request), note: request.body.note, earnings: request.body.earnings }),
+  );
+};
+
+/** Admin: clawbacks of refunded, already paid earnings. */
+export const adminRefundRoutes: RoutesPlugin<{ payouts: PayoutService }> = async (app, { payouts }) => {
+  app.post(
+    "/refunds/:id/retry-clawback",
+    {
+      schema: {
+        tags: ["admin"],
+        security: adminAuth,
+        summary: "Retry a failed clawback (the payout's detail lists each clawback with why it failed)",
+        params: idParams,
+        headers: idempotencyHeaders,
+        response: { 202: retriedClawbackSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await payouts.retryClawback(request.params.id)),
   );
 };
 

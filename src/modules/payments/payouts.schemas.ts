@@ -125,3 +125,8 @@ export const refundSchema = z
     createdAt: z.date(),
   })
   .meta({ id: "Refund" });
+
+export const retriedClawbackSchema = z.object({
+  refundId: z.uuid(),
+  attempt: z.number().int().describe("The new attempt (each takes its own Idempotency-Key)"),
+});

@@ -7,13 +7,14 @@
  * Where the expert's share comes back from depends on the earning:
  * - unpaid (in no live payout): the reversal waits beside it and the next
  *   payout run nets the two;
- * - in a payout still under review (pending_review, held) or the rejected
- *   payout that caused this refund: the reversal joins that payout, whose
- *   amount goes down by it;
- * - paid (the payout's transfer was approved or made): the platform claws it
- *   back from the expert's connected account with a transfer reversal
- *   (a `refund-clawback` job, keyed by the refund), and the admin sees it on
- *   the payout.
+ * - in a payout still under review and never approved (pending_review, or
+ *   held by an admin before approval) or the rejected payout that caused
+ *   this refund: the reversal joins that payout, whose amount goes down by it;
+ * - approved, transferred or paid: the platform claws it back from the
+ *   expert's connected account with a transfer reversal (a `refund-clawback`
+ *   job, keyed by the refund) once the transfer exists, and the admin sees
+ *   it on the payout; a payout rejected before its transfer marks the
+ *   clawback `netted` (the reversal then nets in the ledger).
  * Locks: the expert's earnings (the payout run's lock), then the session row;
  * two refunds of one session at once are one after the other.
  */
@@ -56,7 +57,6 @@ export interface RefundResult {
   createdAt: Date;
 }
 
-const REVIEWABLE = new Set(["pending_review", "held"]);
 
 /**
  * Refunds a session inside the caller's transaction. The caller must not
@@ -96,10 +96,14 @@ export async function refundSessionInTx(tx: Tx, input: RefundInTxInput): Promise
   // Where the earning is now: in a live payout, and which.
   const live = await tx.payoutItem.findFirst({
     where: { entryId: earning.id, releasedAt: null },
-    select: { payout: { select: { id: true, status: true, stripeTransferId: true } } },
+    select: { payout: { select: { id: true, status: true, transferAttempt: true } } },
   });
   const payout = live?.payout ?? null;
-  const joinsPayout = payout !== null && (REVIEWABLE.has(payout.status) || payout.id === input.rejectedPayoutId);
+  // Under review and never approved: its amount may still change. Once approved, a transfer may be on its way (or
+  // made), so its amount is fixed and the share comes back by clawback (which waits for the transfer, or is netted
+  // in the ledger if the payout is rejected).
+  const underReview = payout !== null && (payout.status === "pending_review" || (payout.status === "held" && payout.transferAttempt === 0));
+  const joinsPayout = payout !== null && (underReview || payout.id === input.rejectedPayoutId);
   const clawback = split.earningMinor > 0 && payout !== null && !joinsPayout;
 
   const refundId = randomUUID();
