@@ -3,12 +3,16 @@
  * becomes active and approved is texted our own /e/onboard link; the link
  * creates one Express account and sends the browser to a fresh Stripe link;
  * the return page tells what the account says; account.updated turns
- * payouts on; waiting earnings are announced at most once a week.
+ * payouts on; waiting earnings are announced at most once a week. Each link
+ * works for a week (a newer text does not end it), then says it expired and
+ * asks for a fresh text; a suspended or invited expert's link is not found.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/lib/tokens.js";
-import { remindExpertsWithWaitingEarnings } from "../../src/modules/payments/onboarding.js";
-import { adminHeaders, makeExpert, makeShop, type TestShop } from "../helpers/factories.js";
+import { QUEUES } from "../../src/jobs/define.js";
+import { enqueue } from "../../src/modules/outbox/outbox.js";
+import { EXPERT_ONBOARDING_LINK, ONBOARDING_LINK_TTL_DAYS, remindExpertsWithWaitingEarnings } from "../../src/modules/payments/onboarding.js";
+import { adminHeaders, makeExpert, makeShop, nextPhone, type TestShop } from "../helpers/factories.js";
 import { useTelephonyContext } from "../helpers/telephony.js";
 
 const ctx = useTelephonyContext();
@@ -61,8 +65,13 @@ describe("the onboarding text", () => {
     expect(texts).toEqual([expect.stringMatching(/^Hi Dan! To get paid for your Grist Mill answers, set up payouts with Stripe \(takes ~5 min\): http/)]);
     const token = tokenOf(texts[0]);
     const row = await ctx().deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } });
-    expect(row.onboardingTokenHash).toBe(sha256Hex(token));
     expect(row.onboardingLinkSentAt).not.toBeNull();
+    // Only the token's sha256 is stored, as a link that works for a week.
+    const links = await ctx().deps.prisma.onboardingLink.findMany({ where: { expertId: expert.id } });
+    expect(links).toEqual([expect.objectContaining({ tokenHash: sha256Hex(token) })]);
+    expect(ONBOARDING_LINK_TTL_DAYS).toBe(7);
+    expect(links[0]!.expiresAt.getTime() - links[0]!.createdAt.getTime()).toBe(7 * 24 * 3600 * 1000);
+    expect(links[0]!.createdAt.getTime()).toBe(row.onboardingLinkSentAt?.getTime());
     const message = await ctx().deps.prisma.message.findFirstOrThrow({ where: { purpose: "payout_onboarding", to: expert.phone } });
     expect(message).toMatchObject({ from: line, status: "delivered" });
     expect(message.body).not.toContain("stripe.com");
@@ -211,7 +220,7 @@ describe("the weekly reminder of waiting earnings", () => {
     });
   }
 
-  it("texts an expert whose payouts are off at most once a week, with a fresh link", async () => {
+  it("texts an expert whose payouts are off at most once a week, with a fresh link (the earlier one still works)", async () => {
     const { deps, settle, inbox } = ctx();
     const expert = await joinedAndApproved();
     const firstToken = tokenOf(onboardingTexts(expert.phone)[0]);
@@ -228,7 +237,9 @@ describe("the weekly reminder of waiting earnings", () => {
     expect(reminder).toMatch(/^You have \$12\.00 waiting\. Finish your payout set-up to get it: http:\/\/expertline\.test\/e\/onboard\/\w{32}$/);
     const secondToken = tokenOf(reminder);
     expect(secondToken).not.toBe(firstToken);
-    expect((await open(`/e/onboard/${firstToken}`)).statusCode).toBe(404);
+    // A newer text does not end an older link: both work until their own expiry.
+    expect((await open(`/e/onboard/${firstToken}`)).statusCode).toBe(303);
+    expect((await open(`/e/onboard/${secondToken}`)).statusCode).toBe(303);
     expect(inbox(nothingOwed.phone).filter((body) => body.startsWith("You have"))).toEqual([]);
 
     // The same week: nothing more.
@@ -242,5 +253,167 @@ describe("the weekly reminder of waiting earnings", () => {
     // Payouts on: no more reminders.
     await deps.prisma.expert.update({ where: { id: expert.id }, data: { payoutsEnabled: true, payoutReminderSentAt: null } });
     expect(await remindExpertsWithWaitingEarnings(deps)).toBe(0);
+  });
+});
+
+describe("a link's lifetime", () => {
+  async function earn(expertId: string, amountMinor: number) {
+    await ctx().deps.prisma.ledgerEntry.create({
+      data: { shopId: shop.id, expertId, kind: "session_earning", amountMinor, currency: "USD", idempotencyKey: `test:${expertId}:life:${Math.random()}` },
+    });
+  }
+
+  /** The link's week is over (its row says so; nothing else changes). */
+  async function expire(token: string) {
+    await ctx().deps.prisma.onboardingLink.update({ where: { tokenHash: sha256Hex(token) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+  }
+
+  async function stripeCalls(path: string): Promise<number> {
+    return ctx().stripe.state.requests.filter((request) => request.path === path).length;
+  }
+
+  it("link A texted, the reminder texts link B: A's refresh and return URLs still work", async () => {
+    const { deps, stripe, settle, inbox } = ctx();
+    const expert = await joinedAndApproved();
+    const a = tokenOf(onboardingTexts(expert.phone)[0]);
+    // The expert starts onboarding with link A...
+    const started = await open(`/e/onboard/${a}`);
+    expect(started.statusCode).toBe(303);
+    const stripeLink = new URL(String(started.headers.location)).pathname;
+    // ...and meanwhile the weekly reminder texts link B.
+    await earn(expert.id, 1000);
+    await remindExpertsWithWaitingEarnings(deps);
+    await settle();
+    const reminder = inbox(expert.phone).at(-1);
+    expect(reminder).toMatch(/^You have \$10\.00 waiting/);
+    const b = tokenOf(reminder);
+    expect(b).not.toBe(a);
+
+    // Stripe's link is spent: Stripe sends the browser to A's refresh URL, which makes a new Stripe link.
+    expect((await stripe.app.inject({ method: "GET", url: stripeLink })).statusCode).toBe(200);
+    const spent = await stripe.app.inject({ method: "GET", url: stripeLink });
+    expect(spent.headers.location).toBe(`http://expertline.test/e/onboard/${a}`);
+    const refreshed = await open(`/e/onboard/${a}`);
+    expect(refreshed.statusCode).toBe(303);
+    expect(refreshed.headers.location).not.toBe(started.headers.location);
+    // A's return URL tells how things are.
+    const back = await open(`/e/onboard/${a}/return`);
+    expect(back.statusCode).toBe(200);
+    expect(back.body).toContain("Payouts are not on yet");
+    // B works too, on the same account.
+    expect((await open(`/e/onboard/${b}`)).statusCode).toBe(303);
+    const row = await deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } });
+    const refreshUrls = [...stripe.state.accountLinks.values()].filter((link) => link.account === row.stripeAccountId).map((link) => link.refreshUrl);
+    expect(refreshUrls).toEqual([a, a, b].map((token) => `http://expertline.test/e/onboard/${token}`));
+  });
+
+  it("an expired link says so and creates nothing; it queues one fresh text, never two within the hour", async () => {
+    const { deps, settle } = ctx();
+    const expert = await joinedAndApproved();
+    const a = tokenOf(onboardingTexts(expert.phone)[0]);
+    await expire(a);
+    const [accounts, accountLinks] = [await stripeCalls("/v1/accounts"), await stripeCalls("/v1/account_links")];
+
+    // The first text went out minutes ago: the page says the link expired, and no second text is sent yet.
+    for (const path of [`/e/onboard/${a}`, `/e/onboard/${a}/return`]) {
+      const response = await open(path);
+      expect(response.statusCode, path).toBe(410);
+      expect(response.headers["content-type"]).toMatch(/^text\/html/);
+      expect(response.headers["cache-control"]).toBe("no-store");
+      expect(response.body).toContain("This link has expired");
+      expect(response.body).toContain("We'll text you a new one");
+    }
+    await settle();
+    expect(onboardingTexts(expert.phone)).toHaveLength(1);
+
+    // The last text is more than an hour old: opening the old link (however often) texts one fresh link.
+    await deps.prisma.expert.update({ where: { id: expert.id }, data: { onboardingLinkSentAt: new Date(Date.now() - 61 * 60 * 1000) } });
+    const opened = await Promise.all([open(`/e/onboard/${a}`), open(`/e/onboard/${a}`), open(`/e/onboard/${a}/return`)]);
+    expect(opened.map((response) => response.statusCode)).toEqual([410, 410, 410]);
+    await settle();
+    let texts = onboardingTexts(expert.phone);
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/^Hi Dan! To get paid for your Grist Mill answers/);
+    const fresh = tokenOf(texts[1]);
+    expect(fresh).not.toBe(a);
+    expect(await deps.prisma.onboardingLink.count({ where: { expertId: expert.id } })).toBe(2);
+
+    // Nothing was asked of Stripe for the expired link.
+    expect([await stripeCalls("/v1/accounts"), await stripeCalls("/v1/account_links")]).toEqual([accounts, accountLinks]);
+    expect((await deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } })).stripeAccountId).toBeNull();
+
+    // Opened again right away: the page, and no third text. Even a job that slips through checks the hour again.
+    expect((await open(`/e/onboard/${a}`)).statusCode).toBe(410);
+    await deps.prisma.$transaction((tx) =>
+      enqueue(tx, {
+        queue: QUEUES.payments,
+        name: EXPERT_ONBOARDING_LINK,
+        payload: { expertId: expert.id, at: new Date().toISOString(), reason: "expired" },
+        jobId: `test-onboard-link-expired-${expert.id}`,
+      }),
+    );
+    await settle();
+    texts = onboardingTexts(expert.phone);
+    expect(texts).toHaveLength(2);
+
+    // The fresh link works.
+    expect((await open(`/e/onboard/${fresh}`)).statusCode).toBe(303);
+  });
+
+  it("an expired link of an expert whose payouts are on says all set, and texts nothing", async () => {
+    const { deps, settle } = ctx();
+    const expert = await joinedAndApproved();
+    const a = tokenOf(onboardingTexts(expert.phone)[0]);
+    await expire(a);
+    await deps.prisma.expert.update({ where: { id: expert.id }, data: { payoutsEnabled: true, onboardingLinkSentAt: new Date(Date.now() - 2 * 3600 * 1000) } });
+    const response = await open(`/e/onboard/${a}`);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain("You're all set");
+    await settle();
+    expect(onboardingTexts(expert.phone)).toHaveLength(1);
+  });
+
+  it("a suspended expert's links are not found (expired or not), nothing is texted, and the reminder skips them", async () => {
+    const { app, deps, settle, inbox } = ctx();
+    const expert = await joinedAndApproved();
+    const a = tokenOf(onboardingTexts(expert.phone)[0]);
+    const suspended = await app.inject({ method: "POST", url: `/v1/experts/${expert.id}/suspend`, headers: shop.headers });
+    expect(suspended.statusCode, suspended.body).toBe(200);
+    await settle();
+
+    for (const path of [`/e/onboard/${a}`, `/e/onboard/${a}/return`]) {
+      const response = await open(path);
+      expect(response.statusCode, path).toBe(404);
+      expect(response.body).toContain("We can't find this link");
+    }
+    await expire(a);
+    await deps.prisma.expert.update({ where: { id: expert.id }, data: { onboardingLinkSentAt: new Date(Date.now() - 2 * 3600 * 1000) } });
+    expect((await open(`/e/onboard/${a}`)).statusCode).toBe(404);
+
+    await earn(expert.id, 2500);
+    await remindExpertsWithWaitingEarnings(deps);
+    await settle();
+    expect(inbox(expert.phone).filter((body) => body.includes("waiting"))).toEqual([]);
+    expect(onboardingTexts(expert.phone)).toHaveLength(1);
+    expect((await deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } })).stripeAccountId).toBeNull();
+  });
+
+  it("an invited expert's link (their number changed) is not found, and the reminder skips them", async () => {
+    const { app, deps, settle } = ctx();
+    const expert = await joinedAndApproved();
+    const a = tokenOf(onboardingTexts(expert.phone)[0]);
+    expect((await open(`/e/onboard/${a}`)).statusCode).toBe(303);
+    const newPhone = nextPhone();
+    const changed = await app.inject({ method: "PATCH", url: `/v1/experts/${expert.id}`, headers: shop.headers, payload: { phone: newPhone } });
+    expect(changed.statusCode, changed.body).toBe(200);
+    await settle();
+    expect((await deps.prisma.expert.findUniqueOrThrow({ where: { id: expert.id } })).status).toBe("invited");
+
+    expect((await open(`/e/onboard/${a}`)).statusCode).toBe(404);
+    expect((await open(`/e/onboard/${a}/return`)).statusCode).toBe(404);
+    await earn(expert.id, 700);
+    await remindExpertsWithWaitingEarnings(deps);
+    await settle();
+    for (const phone of [expert.phone, newPhone]) expect(ctx().inbox(phone).filter((body) => body.includes("waiting"))).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@
  * The expert's onboarding pages: GET /e/onboard/:token (public: the token in
  * the text is the credential) sends the browser to a fresh Stripe onboarding
  * link, and GET /e/onboard/:token/return tells the truth the account tells.
- * An unknown token is one small 404 page, whatever the reason.
+ * An unknown token is one small 404 page, whatever the reason (a suspended
+ * or invited expert's link included). A link older than its week is a 410
+ * page, and a fresh one is texted (onboarding.ts).
  */
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
@@ -36,6 +38,12 @@ const NOT_FOUND_PAGE = page(
   "Link not found",
   `<h1>We can't find this link</h1>
 <p>It may have been replaced by a newer one. Use the latest link we texted you.</p>`,
+);
+
+const EXPIRED_PAGE = page(
+  "Link expired",
+  `<h1>This link has expired</h1>
+<p>We'll text you a new one. If one arrived in the last hour, use that.</p>`,
 );
 
 const DONE_PAGE = page(
@@ -88,13 +96,16 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (a
         description:
           "Public: the token in the texted link is the credential. Creates the expert's Stripe Express account once, then answers " +
           "303 to a fresh account_onboarding link (Stripe's links are single-use and short-lived, so the text carries this URL instead). " +
-          "Also Stripe's refresh_url. When payouts are already on, a 'you're all set' page. An unknown token is a 404 page.",
+          "Also Stripe's refresh_url. When payouts are already on, a 'you're all set' page. An unknown token (or a suspended or invited " +
+          "expert's) is a 404 page. A link works for ONBOARDING_LINK_TTL_DAYS (7) after it was texted; after that it is a 410 page, " +
+          "and a fresh link is texted (at most one an hour).",
         security: [],
         params: tokenParams,
         response: {
           200: { description: "Payouts are already on", content: { "text/html": { schema: htmlPage } } },
           303: z.null().describe("To Stripe's onboarding (Location: a fresh, single-use account link)"),
           404: { description: "No expert has this link", content: { "text/html": { schema: htmlPage } } },
+          410: { description: "The link has expired; a fresh one is texted", content: { "text/html": { schema: htmlPage } } },
           503: { description: "Stripe could not be reached; try again", content: { "text/html": { schema: htmlPage } } },
         },
       },
@@ -108,6 +119,8 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (a
           return html(reply, 200, DONE_PAGE);
         case "not-found":
           return html(reply, 404, NOT_FOUND_PAGE);
+        case "expired":
+          return html(reply, 410, EXPIRED_PAGE);
         default:
           return html(reply, 503, UNAVAILABLE_PAGE);
       }
@@ -122,12 +135,14 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (a
         summary: "Where Stripe's onboarding returns: says whether payouts are on, from the account itself",
         description:
           "Public. Stripe passes no state (the expert may have saved for later), so the account is retrieved and its state applied; " +
-          "the page says 'payouts are on' or what is still missing, with a link back to the set-up.",
+          "the page says 'payouts are on' or what is still missing, with a link back to the set-up. Works as long as the link does " +
+          "(a newer text does not end it); an expired link is the 410 page.",
         security: [],
         params: tokenParams,
         response: {
           200: { description: "The expert's payout set-up, as the account tells it", content: { "text/html": { schema: htmlPage } } },
           404: { description: "No expert has this link", content: { "text/html": { schema: htmlPage } } },
+          410: { description: "The link has expired; a fresh one is texted", content: { "text/html": { schema: htmlPage } } },
           503: { description: "Stripe could not be reached; try again", content: { "text/html": { schema: htmlPage } } },
         },
       },
@@ -141,6 +156,8 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (a
           return html(reply, 200, pendingPage(request.params.token, step));
         case "not-found":
           return html(reply, 404, NOT_FOUND_PAGE);
+        case "expired":
+          return html(reply, 410, EXPIRED_PAGE);
         default:
           return html(reply, 503, UNAVAILABLE_PAGE);
       }

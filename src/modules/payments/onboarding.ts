@@ -4,9 +4,15 @@
  * - When an expert becomes active and approved without payouts enabled, the
  *   transaction that made them so queues an `expert-onboarding-link` job
  *   (outbox). The job texts OUR link, /e/onboard/<token>, from the shop's
- *   expert line: a random token whose sha256 alone is stored. (A job, as for
+ *   expert line: a random token whose sha256 alone is stored, as an
+ *   OnboardingLink row that works for ONBOARDING_LINK_TTL_DAYS. (A job, as for
  *   invites, because the expert line may have to be bought first, which is
  *   no work for inside a transaction.)
+ * - Each text is its own link, valid until its own expiry: a newer text (the
+ *   weekly reminder) does not break the refresh_url / return_url of an
+ *   onboarding in progress. An expired link says so and queues a fresh text
+ *   (at most one an hour). Only active experts' links work: a suspended or
+ *   invited expert's link is the not-found page.
  * - GET /e/onboard/<token> creates the expert's Express account once
  *   (Accounts v1 with controller properties; idempotency key per expert,
  *   stored by a conditional update) and sends the browser to a fresh
@@ -15,8 +21,9 @@
  * - The return URL proves nothing: it retrieves the account and says what it
  *   finds. The expert's state comes only from the account itself
  *   (`syncConnectedAccount`), retrieved or from `account.updated`.
- * - Earnings that wait for payouts to be set up are announced at most once a
- *   week, with a fresh link (`remindExpertsWithWaitingEarnings`).
+ * - Earnings that wait for payouts to be set up are announced to active
+ *   experts at most once a week, with a fresh link
+ *   (`remindExpertsWithWaitingEarnings`).
  */
 import type Stripe from "stripe";
 import { z } from "zod";
@@ -37,6 +44,19 @@ export const REMIND_WAITING_EARNINGS = "remind-waiting-earnings";
 export const REMIND_WAITING_EARNINGS_EVERY_MS = 24 * 60 * 60 * 1000;
 export const PAYOUT_REMINDER_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How long a texted onboarding link works. The link is a bearer credential:
+ * whoever opens it enters bank and identity details on the expert's Express
+ * account, and an SMS gets forwarded, read on a shared phone or leaked. A
+ * week bounds that exposure yet leaves an expert time to get to it; it
+ * matches the weekly reminder, which texts a fresh link to anyone whose
+ * earnings still wait, and an expired link asks for a new one itself.
+ */
+export const ONBOARDING_LINK_TTL_DAYS = 7;
+const ONBOARDING_LINK_TTL_MS = ONBOARDING_LINK_TTL_DAYS * 24 * 60 * 60 * 1000;
+/** An expired link queues a new text unless a link was texted within this (no SMS spam by reloading an old link). */
+export const ONBOARDING_LINK_RESEND_INTERVAL_MS = 60 * 60 * 1000;
+
 /** Onboarding tokens: 32 base62 characters (~190 bits). Anything else is answered 404 without a query. */
 export const ONBOARDING_TOKEN_PATTERN = /^[0-9A-Za-z]{32}$/;
 
@@ -55,8 +75,13 @@ function needsOnboarding(expert: ExpertStanding): boolean {
   return expert.status === "active" && expert.vettingStatus === "approved" && !expert.payoutsEnabled;
 }
 
+/** Only an active expert's links work, and only active experts are texted (not suspended, not invited). */
+function isActive(expert: Pick<ExpertStanding, "status">): boolean {
+  return expert.status === "active";
+}
+
 function isActiveAndApproved(expert: Pick<ExpertStanding, "status" | "vettingStatus">): boolean {
-  return expert.status === "active" && expert.vettingStatus === "approved";
+  return isActive(expert) && expert.vettingStatus === "approved";
 }
 
 /**
@@ -96,20 +121,42 @@ async function lockExpert(tx: Tx, expertId: string): Promise<LockedExpert | unde
   return row;
 }
 
-/** A fresh onboarding token; only its sha256 is ever stored (setting it makes the old link stop working). */
-function newToken(): { token: string; hash: string } {
-  const token = randomBase62(32);
-  return { token, hash: sha256Hex(token) };
+/** A fresh onboarding token (32 base62 characters); only its sha256 is ever stored. */
+function newToken(): string {
+  return randomBase62(32);
 }
 
-/** Texts the onboarding link for one activation (`at`); a retry after it was sent does nothing. */
+/**
+ * Stores a texted token as a link (its sha256 and expiry), in the transaction
+ * that queued its text. Older links stay valid until their own expiry.
+ */
+async function storeLink(tx: Tx, expertId: string, token: string, now: Date): Promise<void> {
+  await tx.onboardingLink.create({
+    data: { expertId, tokenHash: sha256Hex(token), createdAt: now, expiresAt: new Date(now.getTime() + ONBOARDING_LINK_TTL_MS) },
+  });
+}
+
+/** Why a link is texted: the expert became active and approved, or opened an expired link. */
+const linkReason = z.enum(["activation", "expired"]);
+
+/**
+ * Texts the onboarding link for one activation, or one expired-link request
+ * (`at`); a retry after it was sent does nothing. An expired-link request is
+ * also dropped when any link was texted within the hour before it.
+ */
 export function onboardingLinkJob(deps: MessagingDeps) {
   const numbers = createNumberService(deps);
   return defineJob({
     name: EXPERT_ONBOARDING_LINK,
-    payload: z.object({ expertId: z.uuid(), at: z.iso.datetime({ offset: true }).transform((value) => new Date(value)) }),
-    async handle({ expertId, at }) {
-      const sentFor = (row: { onboardingLinkSentAt: Date | null }) => row.onboardingLinkSentAt !== null && row.onboardingLinkSentAt >= at;
+    payload: z.object({
+      expertId: z.uuid(),
+      at: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+      reason: linkReason.default("activation"),
+    }),
+    async handle({ expertId, at, reason }) {
+      // Sent already: this activation's text (at or after `at`), or for an expired link any text of the hour before.
+      const sentFor = ({ onboardingLinkSentAt: sentAt }: { onboardingLinkSentAt: Date | null }) =>
+        sentAt !== null && (reason === "expired" ? sentAt.getTime() > at.getTime() - ONBOARDING_LINK_RESEND_INTERVAL_MS : sentAt >= at);
       const expert = await deps.prisma.expert.findUnique({ where: { id: expertId }, include: { shop: { select: { name: true } } } });
       if (!expert || !needsOnboarding(expert) || sentFor(expert)) return;
       const line = await numbers.ensureExpertLine(expert.shopId); // may buy a number: outside the transaction
@@ -117,7 +164,7 @@ export function onboardingLinkJob(deps: MessagingDeps) {
         const locked = await lockExpert(tx, expertId);
         if (!locked || !needsOnboarding(locked) || sentFor(locked)) return;
         const now = deps.clock.now();
-        const { token, hash } = newToken();
+        const token = newToken();
         const sent = await queueSms(tx, {
           shopId: expert.shopId,
           from: line.e164,
@@ -126,9 +173,10 @@ export function onboardingLinkJob(deps: MessagingDeps) {
           purpose: "payout_onboarding",
           dedupeKey: `onboard:${expertId}:${at.getTime()}`,
         });
-        // The text for this activation exists already (a replay): its link stays the valid one.
+        // The text for this activation exists already (a replay): its link is the one, and this token is never stored.
         if (!sent) return;
-        await tx.expert.update({ where: { id: expertId }, data: { onboardingTokenHash: hash, onboardingLinkSentAt: now < at ? at : now } });
+        await storeLink(tx, expertId, token, now);
+        await tx.expert.update({ where: { id: expertId }, data: { onboardingLinkSentAt: now < at ? at : now } });
       });
     },
   });
@@ -188,16 +236,61 @@ export async function syncConnectedAccount(
 
 export type OnboardingStep =
   | { kind: "not-found" }
+  | { kind: "expired" }
   | { kind: "done" }
   | { kind: "redirect"; url: string }
   | { kind: "pending"; requirementsDue: string[]; detailsSubmitted: boolean; disabledReason: string | null }
   | { kind: "unavailable" };
 
-async function expertByToken(deps: Pick<Deps, "prisma">, token: string) {
-  if (!ONBOARDING_TOKEN_PATTERN.test(token)) return null;
-  return deps.prisma.expert.findUnique({
-    where: { onboardingTokenHash: sha256Hex(token) },
-    select: { id: true, stripeAccountId: true, payoutsEnabled: true },
+interface LinkedExpert {
+  id: string;
+  stripeAccountId: string | null;
+  payoutsEnabled: boolean;
+}
+
+/**
+ * Whose link this is, and whether it may be used: not-found for an unknown
+ * token or an expert who is not active (suspended, invited: the same page,
+ * nothing told); expired once its week is over, which also asks for a fresh
+ * text, unless payouts are on by now (done: nothing to do, nothing created);
+ * else the expert.
+ */
+async function expertByToken(deps: Pick<Deps, "prisma" | "clock">, token: string): Promise<LinkedExpert | Extract<OnboardingStep, { kind: "not-found" | "done" | "expired" }>> {
+  if (!ONBOARDING_TOKEN_PATTERN.test(token)) return { kind: "not-found" };
+  const link = await deps.prisma.onboardingLink.findUnique({
+    where: { tokenHash: sha256Hex(token) },
+    select: { expiresAt: true, expert: { select: { id: true, status: true, stripeAccountId: true, payoutsEnabled: true } } },
+  });
+  if (!link || !isActive(link.expert)) return { kind: "not-found" };
+  if (link.expiresAt <= deps.clock.now()) {
+    if (link.expert.payoutsEnabled) return { kind: "done" };
+    await requestFreshLink(deps, link.expert.id);
+    return { kind: "expired" };
+  }
+  return { id: link.expert.id, stripeAccountId: link.expert.stripeAccountId, payoutsEnabled: link.expert.payoutsEnabled };
+}
+
+/**
+ * An expired link was opened: queue a fresh text (the link job) if the expert
+ * still needs onboarding and no link was texted in the last hour. The job id
+ * is per expert and hour, so reloading the page queues nothing more; the job
+ * checks the hour again under the expert's row lock.
+ */
+async function requestFreshLink(deps: Pick<Deps, "prisma" | "clock">, expertId: string): Promise<void> {
+  const now = deps.clock.now();
+  await deps.prisma.$transaction(async (tx) => {
+    const expert = await tx.expert.findUnique({
+      where: { id: expertId },
+      select: { status: true, vettingStatus: true, payoutsEnabled: true, onboardingLinkSentAt: true },
+    });
+    if (!expert || !needsOnboarding(expert)) return;
+    if (expert.onboardingLinkSentAt && expert.onboardingLinkSentAt.getTime() > now.getTime() - ONBOARDING_LINK_RESEND_INTERVAL_MS) return;
+    await enqueue(tx, {
+      queue: QUEUES.payments,
+      name: EXPERT_ONBOARDING_LINK,
+      payload: { expertId, at: now.toISOString(), reason: "expired" },
+      jobId: `onboard-link-expired-${expertId}-${Math.floor(now.getTime() / ONBOARDING_LINK_RESEND_INTERVAL_MS)}`,
+    });
   });
 }
 
@@ -248,11 +341,13 @@ async function ensureAccount(deps: OnboardingDeps, expertId: string): Promise<st
  * GET /e/onboard/<token>: an account (created once) and a fresh onboarding
  * link to it; or "done" when payouts are already on. Also the link's
  * refresh_url: Stripe sends the browser back here when its link was spent
- * or expired, and a new one is made.
+ * or expired, and a new one is made. The refresh and return URLs carry this
+ * link's token, so they work as long as this link does, whatever was texted
+ * since.
  */
 export async function startOnboarding(deps: OnboardingDeps, token: string): Promise<OnboardingStep> {
   const expert = await expertByToken(deps, token);
-  if (!expert) return { kind: "not-found" };
+  if ("kind" in expert) return expert;
   if (expert.payoutsEnabled) return { kind: "done" };
   try {
     const accountId = expert.stripeAccountId ?? (await ensureAccount(deps, expert.id));
@@ -276,7 +371,7 @@ export async function startOnboarding(deps: OnboardingDeps, token: string): Prom
  */
 export async function finishOnboarding(deps: OnboardingDeps, token: string): Promise<OnboardingStep> {
   const expert = await expertByToken(deps, token);
-  if (!expert) return { kind: "not-found" };
+  if ("kind" in expert) return expert;
   if (!expert.stripeAccountId) return { kind: "pending", requirementsDue: [], detailsSubmitted: false, disabledReason: null };
   try {
     const account = await deps.stripe.accounts.retrieve(expert.stripeAccountId);
@@ -308,8 +403,9 @@ interface WaitingRow {
 const REMINDER_BATCH = 500;
 
 /**
- * Experts whose earnings wait because payouts are off hear about it at most
- * once a week, with a fresh link (the token rotates). Earnings counted are
+ * Active experts whose earnings wait because payouts are off hear about it
+ * at most once a week, with a fresh link (earlier links keep working until
+ * their own expiry). Suspended and invited experts hear nothing. Earnings counted are
  * session earnings net of their reversals that no active payout holds.
  * Returns how many experts were texted. Safe to run twice: the week is
  * checked again under the expert's row lock.
@@ -324,7 +420,7 @@ export async function remindExpertsWithWaitingEarnings(deps: MessagingDeps): Pro
     WHERE e.kind IN ('session_earning', 'earning_reversal')
       AND NOT EXISTS (SELECT 1 FROM "PayoutItem" i WHERE i."entryId" = e.id AND i."releasedAt" IS NULL)
       AND x."payoutsEnabled" = false
-      AND x.status <> 'invited'
+      AND x.status = 'active'
       AND (x."payoutReminderSentAt" IS NULL OR x."payoutReminderSentAt" <= ${weekAgo})
     GROUP BY e."expertId", x."shopId", e.currency
     HAVING SUM(e."amountMinor") > 0
@@ -343,9 +439,9 @@ export async function remindExpertsWithWaitingEarnings(deps: MessagingDeps): Pro
       const line = await numbers.ensureExpertLine(shopId);
       const sent = await deps.prisma.$transaction(async (tx) => {
         const locked = await lockExpert(tx, expertId);
-        if (!locked || locked.payoutsEnabled || locked.status === "invited") return false;
+        if (!locked || locked.payoutsEnabled || !isActive(locked)) return false;
         if (locked.payoutReminderSentAt && locked.payoutReminderSentAt > weekAgo) return false;
-        const { token, hash } = newToken();
+        const token = newToken();
         const earned = amounts.map(({ minor, currency }) => formatMoney(minor, currency)).join(" + ");
         const id = await queueSms(tx, {
           shopId,
@@ -356,7 +452,8 @@ export async function remindExpertsWithWaitingEarnings(deps: MessagingDeps): Pro
           dedupeKey: `payout-reminder:${expertId}:${now.getTime()}`,
         });
         if (!id) return false; // this run's text exists already
-        await tx.expert.update({ where: { id: expertId }, data: { onboardingTokenHash: hash, onboardingLinkSentAt: now, payoutReminderSentAt: now } });
+        await storeLink(tx, expertId, token, now);
+        await tx.expert.update({ where: { id: expertId }, data: { onboardingLinkSentAt: now, payoutReminderSentAt: now } });
         return true;
       });
       if (sent) texted++;
