@@ -27,6 +27,7 @@ export const PURE_MODULE_TESTS = [
   "src/modules/payments/risk-flags.test.ts",
   "src/modules/payments/ledger-math.test.ts",
   "src/modules/payments/stripe-outcome.test.ts",
+  "src/modules/payments/stripe-event-facts.test.ts",
   "src/modules/questions/product-match.test.ts",
   "src/modules/questions/ivr-script.test.ts",
   "src/modules/questions/sms-guards.test.ts",

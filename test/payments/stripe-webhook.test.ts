@@ -158,6 +158,57 @@ describe("recording and answering", () => {
     expect(job.payload).toEqual({ eventId: payload.id, type: "account.updated", account: accountId, created: payload.created, object: payload.data.object });
   });
 
+  it("an account.updated's personal data (email, phones, person, bank accounts) is not stored: only the facts the handlers read, and the handler works", async () => {
+    const { deps } = ctx();
+    const shop = await makeShop(ctx().app);
+    const other = await makeExpert(ctx().app, shop);
+    await ctx().settle();
+    const account = "acct_personaldata0001";
+    await deps.prisma.expert.update({ where: { id: other.id }, data: { stripeAccountId: account } });
+    const object = {
+      ...accountObject(account, { payouts: true }),
+      email: "dan.brewer@example.com",
+      business_profile: { name: "Dan's Brewing", support_phone: "+14155550111", support_email: "help@dan.example" },
+      individual: { first_name: "Dan", last_name: "Brewer", phone: "+14155550122", email: "dan.brewer@example.com", address: { line1: "1 Mash Tun Way", postal_code: "94110" } },
+      external_accounts: {
+        object: "list",
+        data: [{ id: "ba_secret01", object: "bank_account", account_holder_name: "Dan Brewer", last4: "6789", routing_number: "110000000", fingerprint: "fpSecret" }],
+      },
+      tos_acceptance: { ip: "203.0.113.9", date: now() },
+      capabilities: { transfers: "active", card_payments: "inactive" },
+      metadata: { expertId: other.id, note: "call me on +14155550133" },
+      requirements: { currently_due: [], past_due: [], eventually_due: [], disabled_reason: null, errors: [{ code: "invalid_address_zip", reason: "ZIP 94110 ...", requirement: "individual.address.postal_code" }] },
+    };
+    const payload = event("account.updated", object, { account });
+    expect((await deliver(payload)).statusCode).toBe(200);
+
+    const row = await deps.prisma.outboxEvent.findUniqueOrThrow({ where: { jobId: `stripe-event-${payload.id}` } });
+    const stored = JSON.stringify(row.payload);
+    for (const secret of ["dan.brewer@example.com", "help@dan.example", "+1415555", "Brewer", "Mash Tun", "94110", "ba_secret01", "6789", "110000000", "fpSecret", "203.0.113.9"]) {
+      expect(stored, secret).not.toContain(secret);
+    }
+    for (const field of ["email", "business_profile", "individual", "external_accounts", "tos_acceptance"]) expect(stored).not.toContain(`"${field}"`);
+    expect(row.payload).toEqual({
+      eventId: payload.id,
+      type: "account.updated",
+      account,
+      created: payload.created,
+      object: {
+        id: account,
+        object: "account",
+        payouts_enabled: true,
+        details_submitted: true,
+        charges_enabled: false,
+        capabilities: { transfers: "active" },
+        metadata: { expertId: other.id },
+        requirements: { currently_due: [], past_due: [], eventually_due: [], disabled_reason: null, errors: [{ code: "invalid_address_zip", requirement: "individual.address.postal_code" }] },
+      },
+    });
+    // The handler read what it needs from the facts.
+    const expert = await deps.prisma.expert.findUniqueOrThrow({ where: { id: other.id } });
+    expect(expert).toMatchObject({ payoutsEnabled: true, stripeDetailsSubmitted: true, stripeRequirementsDue: [] });
+  });
+
   it("a verified body that is not an event is a 400 with field detail", async () => {
     const body = JSON.stringify({ id: "not-an-event", type: "x" });
     const response = await post(body, stripeSignatureHeader(OLD_SECRET, body, now()));

@@ -23,7 +23,12 @@ export function stripeEventJobId(eventId: string): string {
   return `stripe-event-${eventId}`;
 }
 
-/** The job's payload: what the webhook recorded of the event (no secrets; `object` is the event's data.object). */
+/**
+ * The job's payload: what the webhook recorded of the event. `object` is not
+ * the event's whole data.object but its whitelisted facts
+ * (STRIPE_EVENT_OBJECT_FIELDS in stripe-event-facts.ts): a handler that needs
+ * another field must add it there.
+ */
 export const recordedStripeEvent = z.object({
   eventId: z.string().min(1),
   type: z.string().min(1),

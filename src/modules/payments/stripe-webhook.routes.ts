@@ -11,6 +11,9 @@
  *   id from the event id). A duplicate is acknowledged and ignored.
  * - Every verified event is answered 200 at once, types we do not handle
  *   included; the work (and its ordering rules) is the job's.
+ * - Of `data.object` only the whitelisted facts are stored
+ *   (stripe-event-facts.ts): an account.updated carries the expert's email,
+ *   phones and bank accounts, which no outbox row or job may hold.
  */
 import type pg from "pg";
 import { z } from "zod";
@@ -20,6 +23,7 @@ import { QUEUES } from "../../jobs/define.js";
 import { uuidv7 } from "../../lib/ids.js";
 import { sendProblem } from "../../plugins/errors.js";
 import { problem, problemSchema } from "../../plugins/problem.js";
+import { stripeEventFacts } from "./stripe-event-facts.js";
 import { STRIPE_EVENT, stripeEventJobId } from "./stripe-events.js";
 
 /** Stripe's default and the issue's: events signed more than 5 minutes ago are refused (replays). */
@@ -50,7 +54,7 @@ const RECORD_STRIPE_EVENT = `
   RETURNING 1`;
 
 async function recordStripeEvent(sql: Pick<pg.Pool, "query">, event: z.output<typeof eventShape>): Promise<boolean> {
-  const payload = { eventId: event.id, type: event.type, account: event.account ?? null, created: event.created, object: event.data.object };
+  const payload = { eventId: event.id, type: event.type, account: event.account ?? null, created: event.created, object: stripeEventFacts(event.data.object) };
   const { rowCount } = await sql.query({
     name: "record-stripe-event",
     text: RECORD_STRIPE_EVENT,
