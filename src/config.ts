@@ -54,6 +54,12 @@ const configSchema = z.object({
   STRIPE_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Where the development process's Stripe sandbox keeps its accounts, transfers and balance across restarts. */
   STRIPE_SANDBOX_STATE_FILE: z.string().min(1).default(".expertline/sandbox/stripe-state.json"),
+  /**
+   * Where a browser reaches the Stripe sandbox, when that is not
+   * STRIPE_API_BASE_URL (in docker compose the api calls http://sandbox:3002,
+   * while the expert's browser opens http://localhost:3002). Account links point here.
+   */
+  STRIPE_SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, "")).optional(),
   /** The Stripe sandbox's rate limit in requests per second (Stripe's own sandbox mode allows 25). */
   STRIPE_SANDBOX_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(25),
   /**
@@ -62,11 +68,13 @@ const configSchema = z.object({
    */
   PAYOUT_REVIEW_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 365).default(72),
   /**
-   * Transfers created per second at most (a limiter on the payments queue):
-   * under Stripe's per-endpoint limit (25/s by default) with room for the
-   * other calls. A 429 still gets through is retried by the queue's backoff.
+   * Transfers created per second at most (a BullMQ limiter on the transfers
+   * queue, shared by every worker): Stripe's per-endpoint limit, 25/s by
+   * default. Other endpoints have limits of their own; a 429 that still
+   * comes back pauses the queue for a second and the transfer runs again.
+   * Lower it if Stripe gave your account a lower limit.
    */
-  STRIPE_TRANSFERS_PER_SECOND: z.coerce.number().int().min(1).max(100).default(20),
+  STRIPE_TRANSFERS_PER_SECOND: z.coerce.number().int().min(1).max(100).default(25),
   /** Messages per second each sending number may send (a US long code does 1). */
   SMS_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(1),
   /**

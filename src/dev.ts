@@ -52,6 +52,7 @@ if (config.SANDBOX_ENABLED === "true") {
       webhookSecrets: config.STRIPE_WEBHOOK_SECRET,
       stateFile: config.STRIPE_SANDBOX_STATE_FILE,
       rateLimitPerSecond: config.STRIPE_SANDBOX_RATE_LIMIT,
+      publicUrl: config.STRIPE_SANDBOX_PUBLIC_URL,
       appOrigin,
       logger: deps.logger.child({ component: "stripe-sandbox" }),
     });

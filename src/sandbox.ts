@@ -40,6 +40,7 @@ try {
     webhookSecrets: config.STRIPE_WEBHOOK_SECRET,
     stateFile: config.STRIPE_SANDBOX_STATE_FILE,
     rateLimitPerSecond: config.STRIPE_SANDBOX_RATE_LIMIT,
+    publicUrl: config.STRIPE_SANDBOX_PUBLIC_URL,
     appOrigin: config.SANDBOX_APP_ORIGIN ?? `http://127.0.0.1:${config.PORT}`,
     ...(config.SANDBOX_HOST ? { host: config.SANDBOX_HOST } : {}),
     logger: logger.child({ component: "stripe-sandbox" }),

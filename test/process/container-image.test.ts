@@ -89,9 +89,14 @@ describe("the runtime image", () => {
 });
 
 describe("the compose stack", () => {
-  it("publishes the sandbox on this machine's loopback only", () => {
+  it("publishes the sandboxes (Twilio, Stripe) on this machine's loopback only", () => {
     const ports = /ports:\n((?:\s+- .*\n)+)/.exec(service("sandbox"))?.[1] ?? "";
-    expect(ports.trim().split("\n").map((line) => line.trim())).toEqual(['- "127.0.0.1:3001:3001"']);
+    expect(ports.trim().split("\n").map((line) => line.trim())).toEqual(['- "127.0.0.1:3001:3001"', '- "127.0.0.1:3002:3002"']);
+  });
+
+  it("points the app at the Stripe sandbox, and the expert's browser at its published port", () => {
+    expect(compose).toMatch(/^ {2}STRIPE_API_BASE_URL: http:\/\/sandbox:3002$/m);
+    expect(compose).toMatch(/^ {2}STRIPE_SANDBOX_PUBLIC_URL: http:\/\/localhost:3002$/m);
   });
 
   it("runs the sandbox outside production, which it refuses", () => {

@@ -23,6 +23,8 @@ export interface StartStripeSandboxOptions {
   listenUrl: string;
   /** The interface to bind; defaults to the listen URL's host. */
   host?: string;
+  /** Where browsers reach it (account links, the dashboard), when not at the listen URL (a container's name). */
+  publicUrl?: string;
   /** The app's own address; events go to `${appOrigin}/stripe/webhook`. */
   appOrigin: string;
   /** Requests per second before 429 rate_limit. */
@@ -45,7 +47,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions): Pr
     webhookSecret: options.webhookSecret,
     webhookUrl: `${options.appOrigin.replace(/\/+$/, "")}/stripe/webhook`,
     // Account links point browsers here, whatever interface the sandbox binds.
-    publicBaseUrl: url,
+    publicBaseUrl: options.publicUrl ?? url,
     ...(options.webhookSender ? { webhookSender: options.webhookSender } : {}),
     ...(options.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: options.rateLimitPerSecond } : {}),
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
@@ -61,7 +63,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions): Pr
     await sandbox.app.close();
     throw error;
   }
-  return { ...sandbox, url, dashboardUrl: `${url}/sandbox/stripe` };
+  return { ...sandbox, url, dashboardUrl: `${options.publicUrl ?? url}/sandbox/stripe` };
 }
 
 export interface StripeSandboxSettings {
@@ -77,6 +79,8 @@ export interface StripeSandboxSettings {
   rateLimitPerSecond?: number;
   appOrigin: string;
   host?: string;
+  /** STRIPE_SANDBOX_PUBLIC_URL */
+  publicUrl?: string | undefined;
   logger?: Logger;
   webhookSender?: StripeWebhookSender;
   openingBalance?: { amount: number; currency: string } | null;
@@ -101,6 +105,7 @@ export async function startConfiguredStripeSandbox(settings: StripeSandboxSettin
     listenUrl: settings.apiBaseUrl,
     appOrigin: settings.appOrigin,
     ...(settings.host ? { host: settings.host } : {}),
+    ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     ...(settings.stateFile ? { stateFile: settings.stateFile } : {}),
     ...(settings.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: settings.rateLimitPerSecond } : {}),
     ...(settings.logger ? { logger: settings.logger } : {}),
