@@ -9,7 +9,10 @@ import type { z } from "zod";
 
 export interface JobContext {
   jobId: string;
+  /** 1 + the attempts that failed; a run after a worker crash (a stall) has the same number. */
   attempt: number;
+  /** Every start, stalls included: above `attempt` when an earlier run died mid-way (absent in hand-made contexts). */
+  started?: number;
   /** Puts the job back to run at `until` (not a failure, no attempt used); never returns. */
   delayUntil(until: Date): Promise<never>;
   /** The provider said "too many requests": the whole queue pauses for `forMs` and the job runs again after (no attempt used); never returns. */

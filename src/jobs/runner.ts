@@ -63,6 +63,7 @@ export function startRunner({
       await definition.handle(parsed.data, {
         jobId: job.id ?? "",
         attempt: job.attemptsMade + 1,
+        started: job.attemptsStarted,
         async delayUntil(until) {
           await job.moveToDelayed(until.getTime(), token);
           throw new DelayedError();

@@ -160,6 +160,20 @@ describe("GET /e/onboard/:token", () => {
     expect(stripeUrl).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
 
+  it("a link opened more than 10 times in a minute (a looping preview) stops asking Stripe for links", async () => {
+    const { stripe } = ctx();
+    const expert = await joinedAndApproved();
+    const token = tokenOf(onboardingTexts(expert.phone)[0]);
+    const before = stripe.state.requests.length;
+    const answers = [];
+    for (let visit = 0; visit < 12; visit++) answers.push((await open(`/e/onboard/${token}`)).statusCode);
+    expect(answers).toEqual([...Array<number>(10).fill(303), 429, 429]);
+    expect(stripe.state.requests.slice(before).filter((request) => request.path === "/v1/account_links")).toHaveLength(10);
+    const limited = await open(`/e/onboard/${token}`);
+    expect(limited.headers["retry-after"]).toBe("60");
+    expect(limited.body).toContain("opened many times");
+  });
+
   it("an unknown or malformed token is one small 404 page", async () => {
     for (const path of ["/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/e/onboard/nope", `/e/onboard/${"A".repeat(90)}`, "/e/onboard/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/return"]) {
       const response = await open(path);

@@ -283,9 +283,7 @@ describe("decisions that could pay twice or lose a refund", () => {
     await settle();
     const [transfer] = transfersOf(ctx(), payoutId!);
     expect(transfer!.amount).toBe(1200);
-    // The clawback job waits 30 s for a transfer; run it now instead of waiting.
-    const { clawBackRefund } = await import("../../src/modules/payments/payout-transfer.js");
-    await clawBackRefund(ctx().deps, refunded.json<{ id: string }>().id, { rateLimited: () => Promise.reject(new Error("no")), delayUntil: () => Promise.reject(new Error("no wait expected")) });
+    // Recording the transfer runs the waiting clawback at once (its own job would look again only in 10 minutes).
     expect(transfer!.reversals.map((reversal) => reversal.amount)).toEqual([400]);
     expect(await ctx().deps.prisma.refund.findUniqueOrThrow({ where: { id: refunded.json<{ id: string }>().id } })).toMatchObject({ clawbackStatus: "done" });
   });
@@ -328,5 +326,29 @@ describe("decisions that could pay twice or lose a refund", () => {
     expect(keys.slice(-2)).toEqual([`refund-${refunded.id}`, `refund-${refunded.id}-attempt-1`]);
     expect((await app.inject({ method: "POST", url: `/v1/admin/refunds/${refunded.id}/retry-clawback`, headers: adminHeaders })).statusCode).toBe(409);
   });
-});
 
+  it("approves with no body at all (curl -X POST without -d)", async () => {
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    const response = await ctx().app.inject({ method: "POST", url: `/v1/admin/payouts/${payoutId}/approve`, headers: adminHeaders });
+    expect(response.statusCode, response.body).toBe(200);
+    await ctx().settle();
+    expect(transfersOf(ctx(), payoutId!)).toHaveLength(1);
+  });
+
+  it("a rejection that cannot ask Stripe whether the payout was paid is a 503 to retry, and changes nothing", async () => {
+    const { settle, stripe } = ctx();
+    await answeredSession(ctx(), world);
+    const [payoutId] = await runPayoutsAsAdmin(ctx());
+    stripe.state.drain("usd");
+    await decide(ctx(), payoutId!, "approve");
+    await settle();
+    stripe.state.topUp(10_000_000, "usd");
+    stripe.state.failNext(3, { path: /^\/v1\/transfers$/ });
+    const reject = await decide(ctx(), payoutId!, "reject", { note: "no", earnings: "release" });
+    expect(reject.statusCode).toBe(503);
+    expect(reject.json()).toMatchObject({ code: "stripe-unavailable" });
+    expect(reject.headers["retry-after"]).toBe("60");
+    expect((await payout(payoutId!)).status).toBe("held");
+  });
+});

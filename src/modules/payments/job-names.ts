@@ -15,7 +15,12 @@ export function transferJob(payoutId: string, attempt: number): OutboxJob {
   return { queue: QUEUES.transfers, name: PAYOUT_TRANSFER, payload: { payoutId }, jobId: `payout-transfer-${payoutId}-${attempt}` };
 }
 
-/** One job per refund and attempt (an admin's retry of a failed clawback is a new attempt). */
-export function clawbackJob(refundId: string, attempt = 0): OutboxJob {
-  return { queue: QUEUES.transfers, name: REFUND_CLAWBACK, payload: { refundId }, jobId: attempt === 0 ? `refund-clawback-${refundId}` : `refund-clawback-${refundId}-${attempt}` };
+/**
+ * One job per refund and attempt (an admin's retry of a failed clawback is a
+ * new attempt); `run` names another run of the same attempt (after its
+ * payout's transfer, or an admin's nudge), which reuses the attempt's key.
+ */
+export function clawbackJob(refundId: string, attempt = 0, run?: string): OutboxJob {
+  const base = attempt === 0 ? `refund-clawback-${refundId}` : `refund-clawback-${refundId}-${attempt}`;
+  return { queue: QUEUES.transfers, name: REFUND_CLAWBACK, payload: { refundId }, jobId: run ? `${base}-${run}` : base };
 }

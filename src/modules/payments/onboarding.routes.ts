@@ -7,6 +7,8 @@
  * page, and a fresh one is texted (onboarding.ts).
  */
 import type { FastifyReply } from "fastify";
+import type { Redis } from "ioredis";
+import { sha256Hex } from "../../lib/tokens.js";
 import { z } from "zod";
 import type { RoutesPlugin } from "../../http.js";
 import { contentSecurityPolicy, escapeHtml, STATUS_PAGE_STYLE } from "../questions/status-page.js";
@@ -52,6 +54,32 @@ const DONE_PAGE = page(
 <p>Payouts are on: your earnings will be sent to your account after each review.</p>`,
 );
 
+const TOO_MANY_PAGE = page(
+  "Too many visits",
+  `<h1>This link was opened many times in a row</h1>
+<p>Please wait a minute, then open it again.</p>`,
+);
+
+/**
+ * Each visit of a link asks Stripe for a fresh account link: a looping link
+ * preview, or a leaked link hammered by someone, must not spend the
+ * platform's Stripe request budget (which transfers share). Per link, in
+ * Redis, so every api process counts together; without Redis the visit is
+ * let through (the link itself is the credential, and Stripe's own limits
+ * still apply).
+ */
+export const ONBOARDING_VISITS_PER_MINUTE = 10;
+
+async function visitAllowed(redis: Redis, token: string): Promise<boolean> {
+  const key = `onboard-visits:${sha256Hex(token)}`;
+  try {
+    const [[, visits]] = (await redis.multi().incr(key).expire(key, 60, "NX").exec()) as [[Error | null, number]];
+    return visits <= ONBOARDING_VISITS_PER_MINUTE;
+  } catch {
+    return true;
+  }
+}
+
 const UNAVAILABLE_PAGE = page(
   "Try again in a minute",
   `<h1>We couldn't reach our payment provider</h1>
@@ -75,7 +103,7 @@ function pendingPage(token: string, step: Extract<OnboardingStep, { kind: "pendi
   );
 }
 
-export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (app, { deps }) => {
+export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps & { redis: Redis } }> = async (app, { deps }) => {
   app.addHook("onSend", async (_request, reply) => {
     reply
       .header("cache-control", "no-store")
@@ -106,11 +134,13 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps }> = async (a
           303: z.null().describe("To Stripe's onboarding (Location: a fresh, single-use account link)"),
           404: { description: "No expert has this link", content: { "text/html": { schema: htmlPage } } },
           410: { description: "The link has expired; a fresh one is texted", content: { "text/html": { schema: htmlPage } } },
+          429: { description: `More than ${ONBOARDING_VISITS_PER_MINUTE} visits of this link in a minute`, content: { "text/html": { schema: htmlPage } } },
           503: { description: "Stripe could not be reached; try again", content: { "text/html": { schema: htmlPage } } },
         },
       },
     },
     async (request, reply) => {
+      if (!(await visitAllowed(deps.redis, request.params.token))) return html(reply.header("retry-after", "60"), 429, TOO_MANY_PAGE);
       const step = await startOnboarding(deps, request.params.token);
       switch (step.kind) {
         case "redirect":

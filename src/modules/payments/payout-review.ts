@@ -79,7 +79,10 @@ export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
   }
   // Approved before and held by the system: Stripe may hold a transfer we never recorded (a call that failed ambiguously).
   if (input.action === "reject" && payout.status === "held" && payout.transferAttempt > 0) {
-    const existing = await findTransfer(deps, payout.id);
+    const existing = await findTransfer(deps, payout.id).catch((error: unknown) => {
+      deps.logger.warn({ err: error, payoutId: payout.id }, "could not look the payout's transfer up at Stripe before rejecting it");
+      throw new DomainError(503, "stripe-unavailable", "Stripe could not be asked whether this payout was paid; try again in a minute", undefined, { "retry-after": "60" });
+    });
     if (existing) {
       await recordTransfer(deps, payout.id, existing);
       throw conflict("payout-transferred", `Stripe has a transfer for this payout (${existing.id}); it is recorded now, and the payout can no longer be rejected`);
@@ -87,6 +90,11 @@ export async function decidePayout(deps: ReviewDeps, input: DecisionInput) {
   }
   await deps.prisma.$transaction(async (tx) => {
     await lockExpertEarnings(tx, payout.expertId);
+    if (input.action === "approve") {
+      // Again under the lock: a refund may have emptied it since it was read.
+      const { amountMinor } = await tx.payout.findUniqueOrThrow({ where: { id: payout.id }, select: { amountMinor: true } });
+      if (amountMinor <= 0) throw conflict("nothing-to-pay", "Refunds took back every earning in this payout; reject it (release) instead");
+    }
     const from = await changePayoutStatus(tx, {
       payoutId: payout.id,
       from: FROM[input.action],

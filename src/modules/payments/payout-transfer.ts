@@ -60,7 +60,16 @@ export async function recordTransfer(deps: Pick<TransferDeps, "prisma" | "clock"
       at: now,
       data: { stripeTransferId: transfer.id, transferredAt: new Date(transfer.created * 1000), failureReason: null, reversedMinor: transfer.amount_reversed },
     });
-    if (from !== null) await webhookEvents.payoutChanged(tx, payoutId, { type: "payout.transferred", cause: "transferred", at: now });
+    if (from === null) return;
+    if (from === "rejected") {
+      // Only a wrong "no transfer" from Stripe's list leads here: the clawbacks marked netted must come back.
+      deps.logger.error({ payoutId, transferId: transfer.id }, "a rejected payout had a transfer at Stripe; recorded, and its clawbacks reopened");
+      await tx.refund.updateMany({ where: { clawbackPayoutId: payoutId, clawbackStatus: "netted" }, data: { clawbackStatus: "pending" } });
+    }
+    // Clawbacks that waited for this transfer run now (their own jobs may be long delayed, or lost).
+    const waiting = await tx.refund.findMany({ where: { clawbackPayoutId: payoutId, clawbackStatus: "pending" }, select: { id: true, clawbackAttempt: true } });
+    for (const refund of waiting) await enqueue(tx, clawbackJob(refund.id, refund.clawbackAttempt, `after-${transfer.id}`));
+    await webhookEvents.payoutChanged(tx, payoutId, { type: "payout.transferred", cause: "transferred", at: now });
   });
   deps.logger.info({ payoutId, transferId: transfer.id }, "payout transferred");
 }
@@ -84,7 +93,12 @@ async function holdForAdmin(deps: TransferDeps, payoutId: string, reason: string
   deps.logger.warn({ payoutId, reason }, "payout transfer refused; held for the admin");
 }
 
-export async function transferPayout(deps: TransferDeps, payoutId: string, context: Pick<JobContext, "attempt" | "rateLimited">): Promise<void> {
+/** Whether an earlier run of this job may have reached Stripe: a failed attempt, or a run that died (a stall). */
+function ranBefore(context: Pick<JobContext, "attempt" | "started">): boolean {
+  return context.attempt > 1 || (context.started ?? context.attempt) > 1;
+}
+
+export async function transferPayout(deps: TransferDeps, payoutId: string, context: Pick<JobContext, "attempt" | "started" | "rateLimited">): Promise<void> {
   const payout = await deps.prisma.payout.findUnique({
     where: { id: payoutId },
     select: { id: true, status: true, amountMinor: true, currency: true, transferAttempt: true, stripeTransferId: true, expert: { select: { stripeAccountId: true } } },
@@ -100,8 +114,9 @@ export async function transferPayout(deps: TransferDeps, payoutId: string, conte
     await holdForAdmin(deps, payoutId, "Nothing left to pay: refunds reversed every earning in this payout");
     return;
   }
-  // A retried job (a crash, a timeout), or a new attempt after a hold, may follow a transfer that was made: look first.
-  if (context.attempt > 1 || payout.transferAttempt > 0) {
+  // A retried or crashed job, or a new attempt after a hold, may follow a transfer that was made: look first
+  // (its key alone does not do: Stripe forgets keys after 24 hours).
+  if (ranBefore(context) || payout.transferAttempt > 0) {
     const existing = await findTransfer(deps, payoutId);
     if (existing) return recordTransfer(deps, payoutId, existing);
   }
@@ -150,7 +165,7 @@ const CLAWBACK_WAIT_MS = { approved: 30_000, held: 10 * 60_000 } as const;
 export async function clawBackRefund(
   deps: TransferDeps,
   refundId: string,
-  context: Pick<JobContext, "rateLimited" | "delayUntil">,
+  context: Pick<JobContext, "rateLimited" | "delayUntil"> & Partial<Pick<JobContext, "attempt" | "started">>,
 ): Promise<void> {
   const refund = await deps.prisma.refund.findUnique({
     where: { id: refundId },
@@ -172,8 +187,9 @@ export async function clawBackRefund(
     await failClawback(deps, refundId, `The payout is ${payout.status} with no transfer to reverse`);
     return;
   }
-  // A retry under a new key first looks for the reversal an earlier attempt may have made.
-  const earlier = refund.clawbackAttempt > 0 ? await findReversal(deps, payout.stripeTransferId, refundId) : null;
+  // A retry under a new key, or a run after a crash, first looks for the reversal an earlier one may have made.
+  const rerun = ranBefore({ attempt: context.attempt ?? 1, started: context.started ?? context.attempt ?? 1 });
+  const earlier = refund.clawbackAttempt > 0 || rerun ? await findReversal(deps, payout.stripeTransferId, refundId) : null;
   let reversal: Stripe.TransferReversal;
   try {
     reversal =
@@ -212,9 +228,19 @@ export async function giveUpClawback(deps: Pick<TransferDeps, "prisma" | "logger
   await failClawback(deps, refundId, `Stripe did not answer after several tries (${stripeFailureReason(error)})`);
 }
 
-/** The admin's retry of a failed clawback: a new attempt, under a new key (Stripe replays the failure under the old one). */
+/**
+ * The admin's retry of a clawback: a failed one gets a new attempt under a
+ * new key (Stripe replays the failure under the old one); a pending one (its
+ * job waiting, or lost) is run again under its own key.
+ */
 export async function retryClawback(deps: Pick<TransferDeps, "prisma" | "clock">, refundId: string): Promise<{ refundId: string; attempt: number } | null> {
   return deps.prisma.$transaction(async (tx) => {
+    const [pending] = await tx.$queryRaw<{ clawbackAttempt: number }[]>`
+      SELECT "clawbackAttempt" FROM "Refund" WHERE "id" = ${refundId}::uuid AND "clawbackStatus" = 'pending' FOR UPDATE`;
+    if (pending) {
+      await enqueue(tx, clawbackJob(refundId, pending.clawbackAttempt, `nudge-${deps.clock.now().getTime()}`));
+      return { refundId, attempt: pending.clawbackAttempt };
+    }
     const [row] = await tx.$queryRaw<{ clawbackAttempt: number }[]>`
       UPDATE "Refund" SET "clawbackStatus" = 'pending', "clawbackFailure" = NULL, "clawbackAttempt" = "clawbackAttempt" + 1, "updatedAt" = ${deps.clock.now()}
       WHERE "id" = ${refundId}::uuid AND "clawbackStatus" = 'failed'

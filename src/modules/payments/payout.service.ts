@@ -106,7 +106,7 @@ export function createPayoutService(deps: Pick<Deps, "prisma" | "clock" | "logge
       if (retried) return retried;
       const refund = await deps.prisma.refund.findUnique({ where: { id: refundId }, select: { clawbackStatus: true } });
       if (!refund) throw notFound("Refund");
-      throw conflict("clawback-not-failed", `This refund's clawback is ${refund.clawbackStatus ?? "not needed"}; only a failed one can be retried`);
+      throw conflict("clawback-not-retriable", `This refund's clawback is ${refund.clawbackStatus ?? "not needed"}; only a failed or pending one can be retried`);
     },
   };
 }

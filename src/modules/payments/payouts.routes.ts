@@ -107,7 +107,7 @@ export const adminRefundRoutes: RoutesPlugin<{ payouts: PayoutService }> = async
       schema: {
         tags: ["admin"],
         security: adminAuth,
-        summary: "Retry a failed clawback (the payout's detail lists each clawback with why it failed)",
+        summary: "Retry a failed clawback (a new attempt), or run a pending one again (the payout's detail lists each clawback and why it failed)",
         params: idParams,
         headers: idempotencyHeaders,
         response: { 202: retriedClawbackSchema, ...commonErrors },

@@ -83,7 +83,8 @@ export const payoutDetailSchema = payoutSchema
 
 const note = text({ max: 2000, min: 1 });
 
-export const approveBody = z.object({ note: text({ max: 2000 }).optional() }).strict().default({});
+// A body-less POST (curl without -d) reaches the schema as null.
+export const approveBody = z.preprocess((body) => body ?? {}, z.object({ note: text({ max: 2000 }).optional() }).strict());
 export const holdBody = z.object({ note }).strict();
 export const rejectBody = z
   .object({
