@@ -27,6 +27,7 @@ const OPERATIONS: readonly SpecOperation[] = [
   { path: "/v1/transfers", method: "get", operationId: "GetTransfers" },
   { path: "/v1/transfers", method: "post", operationId: "PostTransfers" },
   { path: "/v1/transfers/{transfer}", method: "get", operationId: "GetTransfersTransfer" },
+  { path: "/v1/transfers/{id}/reversals", method: "get", operationId: "GetTransfersIdReversals" },
   { path: "/v1/transfers/{id}/reversals", method: "post", operationId: "PostTransfersIdReversals" },
   { path: "/v1/payouts", method: "post", operationId: "PostPayouts" },
   { path: "/v1/payouts/{payout}", method: "get", operationId: "GetPayoutsPayout" },

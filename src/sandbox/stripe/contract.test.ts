@@ -82,6 +82,7 @@ describe("Stripe contract subset", () => {
         "GetTransfers GET /v1/transfers",
         "PostTransfers POST /v1/transfers",
         "GetTransfersTransfer GET /v1/transfers/{transfer}",
+        "GetTransfersIdReversals GET /v1/transfers/{id}/reversals",
         "PostTransfersIdReversals POST /v1/transfers/{id}/reversals",
         "PostPayouts POST /v1/payouts",
         "GetPayoutsPayout GET /v1/payouts/{payout}",
@@ -253,12 +254,14 @@ describe("checkStripeRequest on what the SDK sends", () => {
       [(s) => s.payouts.retrieve("po_1NvX", {}, { stripeAccount: ACCOUNT }), "GetPayoutsPayout"],
       [(s) => s.events.retrieve("evt_1NvX"), "GetEventsId"],
       [(s) => s.transfers.list({ transfer_group: "po_123", destination: ACCOUNT, limit: 100, starting_after: "tr_1NvX" }), "GetTransfers"],
+      [(s) => s.transfers.listReversals("tr_1NvX", { limit: 100, starting_after: "trr_1NvX" }), "GetTransfersIdReversals"],
     ];
     for (const [call, operationId] of calls) {
       const { request } = await sent(call);
       expect(checkStripeRequest(request), operationId).toEqual({ operationId, violations: [], unknownParams: [] });
     }
-    expect(captured.at(-6)?.request.query).toEqual({ expand: { "0": "capabilities" } });
+    expect(captured.at(-calls.length)?.request.query).toEqual({ expand: { "0": "capabilities" } });
+    expect(captured.at(-1)?.request).toMatchObject({ method: "GET", path: "/v1/transfers/tr_1NvX/reversals", query: { limit: "100", starting_after: "trr_1NvX" } });
   });
 
   it("accepts a reversal and a payout on the connected account", async () => {

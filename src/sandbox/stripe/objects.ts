@@ -85,6 +85,11 @@ export function accountLinkObject(link: AccountLinkRecord, baseUrl: string) {
   return { object: "account_link", created: link.created, expires_at: link.expiresAt, url: `${baseUrl}/sandbox/stripe/onboard/${link.id}` };
 }
 
+/** A page of GET /v1/transfers/{id}/reversals, in Stripe's list shape. */
+export function reversalListObject(transfer: TransferRecord, page: { data: ReversalRecord[]; hasMore: boolean }) {
+  return { object: "list", data: page.data.map((reversal) => reversalObject(reversal, transfer)), has_more: page.hasMore, url: `/v1/transfers/${transfer.id}/reversals` };
+}
+
 export function reversalObject(reversal: ReversalRecord, transfer: TransferRecord) {
   return {
     id: reversal.id,
@@ -100,7 +105,11 @@ export function reversalObject(reversal: ReversalRecord, transfer: TransferRecor
   };
 }
 
+/** How many reversals a transfer object embeds. */
+export const EMBEDDED_REVERSALS = 10;
+
 export function transferObject(transfer: TransferRecord) {
+  const newest = transfer.reversals.slice(-EMBEDDED_REVERSALS).reverse();
   return {
     id: transfer.id,
     object: "transfer",
@@ -114,10 +123,14 @@ export function transferObject(transfer: TransferRecord) {
     destination_payment: transfer.destinationPayment,
     livemode: false,
     metadata: transfer.metadata,
+    // Only the 10 most recent reversals, newest first (spec: "the 10 most recent reversals are always
+    // available by default on the transfer object"); the rest are at `url`. total_count is not in the
+    // 2023 spec's TransferReversalList (which allows extra fields); that Stripe sends it here is recalled
+    // from its API reference examples (UNCONFIRMED). The product must not rely on it.
     reversals: {
       object: "list",
-      data: [...transfer.reversals].reverse().map((reversal) => reversalObject(reversal, transfer)),
-      has_more: false,
+      data: newest.map((reversal) => reversalObject(reversal, transfer)),
+      has_more: transfer.reversals.length > newest.length,
       total_count: transfer.reversals.length,
       url: `/v1/transfers/${transfer.id}/reversals`,
     },

@@ -15,9 +15,9 @@ import { unixSeconds } from "./clock.js";
 import { invalidRequest, resourceMissing, StripeApiError } from "./errors.js";
 import { canonicalParams, FormSyntaxError, parseStripeForm, type FormObject } from "./form.js";
 import { newId } from "./ids.js";
-import { accountLinkObject, accountObject, balanceObject, payoutObject, reversalObject, transferObject } from "./objects.js";
+import { accountLinkObject, accountObject, balanceObject, payoutObject, reversalListObject, reversalObject, transferObject } from "./objects.js";
 import { Params, pathOf } from "./params.js";
-import type { DashboardType, StripeSandboxState } from "./state.js";
+import type { DashboardType, ListPage, StripeSandboxState } from "./state.js";
 
 /**
  * The hook point for the Stripe contract (contract.ts's `checkStripeRequest`
@@ -81,6 +81,26 @@ function sameKey(given: string, expected: string): boolean {
 function maskKey(key: string): string {
   const prefix = /^(sk|rk|pk)_(test|live)_/.exec(key)?.[0] ?? "";
   return `${prefix}${"*".repeat(Math.max(0, key.length - prefix.length - 4))}${key.slice(-4)}`;
+}
+
+/** A list endpoint's `limit` (1 to 100, default 10), `starting_after` and `ending_before`. */
+function listPage(params: Params): ListPage {
+  const limit = params.positiveInteger("limit");
+  if (limit !== undefined && limit > 100) {
+    // Stripe's range is 1 to 100 (spec); wording UNCONFIRMED.
+    throw invalidRequest("This value must be less than or equal to 100.", { code: "parameter_invalid_integer", param: "limit" });
+  }
+  const startingAfter = params.string("starting_after");
+  const endingBefore = params.string("ending_before");
+  if (startingAfter !== undefined && endingBefore !== undefined) {
+    // Wording UNCONFIRMED.
+    throw invalidRequest("You may only specify one of these parameters: ending_before, starting_after.", { param: "starting_after" });
+  }
+  return {
+    ...(limit !== undefined ? { limit } : {}),
+    ...(startingAfter !== undefined ? { startingAfter } : {}),
+    ...(endingBefore !== undefined ? { endingBefore } : {}),
+  };
 }
 
 export async function registerStripeRest(app: FastifyInstance, options: StripeRestOptions) {
@@ -371,23 +391,10 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
       validate(params) {
         params.only(["created", "destination", "ending_before", "limit", "starting_after", "transfer_group"]);
         if (params.has("created")) throw invalidRequest("The Stripe sandbox does not filter transfers by created.", { param: "created" });
-        const limit = params.positiveInteger("limit");
-        if (limit !== undefined && limit > 100) {
-          // Stripe's range is 1 to 100 (spec); wording UNCONFIRMED.
-          throw invalidRequest("This value must be less than or equal to 100.", { code: "parameter_invalid_integer", param: "limit" });
-        }
-        const startingAfter = params.string("starting_after");
-        const endingBefore = params.string("ending_before");
-        if (startingAfter !== undefined && endingBefore !== undefined) {
-          // Wording UNCONFIRMED.
-          throw invalidRequest("You may only specify one of these parameters: ending_before, starting_after.", { param: "starting_after" });
-        }
         const destination = params.string("destination");
         const transferGroup = params.string("transfer_group");
         return {
-          ...(limit !== undefined ? { limit } : {}),
-          ...(startingAfter !== undefined ? { startingAfter } : {}),
-          ...(endingBefore !== undefined ? { endingBefore } : {}),
+          ...listPage(params),
           ...(destination !== undefined ? { destination } : {}),
           ...(transferGroup !== undefined ? { transferGroup } : {}),
         };
@@ -405,6 +412,25 @@ export async function registerStripeRest(app: FastifyInstance, options: StripeRe
     route("GET", "/v1/transfers/:id", {
       validate: (_params, path) => path.id ?? "",
       execute: (id) => ({ body: transferObject(state.transfer(id)) }),
+    });
+
+    // Newest first. A transfer object embeds only its 10 most recent reversals; the product pages
+    // through this list to find a refund's earlier reversal before retrying a clawback under a new key.
+    route("GET", "/v1/transfers/:id/reversals", {
+      validate: (params, path) => {
+        params.only(["ending_before", "limit", "starting_after"]);
+        return { id: path.id ?? "", ...listPage(params) };
+      },
+      execute({ id, ...page }) {
+        const transfer = state.transfer(id);
+        // A cursor that is not one of this transfer's reversals is refused (status 400 and wording UNCONFIRMED).
+        for (const [param, cursor] of [["starting_after", page.startingAfter], ["ending_before", page.endingBefore]] as const) {
+          if (cursor !== undefined && !transfer.reversals.some((reversal) => reversal.id === cursor)) {
+            throw invalidRequest(`No such transfer_reversal: '${cursor}'`, { code: "resource_missing", param });
+          }
+        }
+        return { body: reversalListObject(transfer, state.listReversals(id, page)) };
+      },
     });
 
     route("POST", "/v1/transfers/:id/reversals", {

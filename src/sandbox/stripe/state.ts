@@ -139,6 +139,29 @@ export function pathMatches(path: string, pattern: string | RegExp | undefined):
   return typeof pattern === "string" ? path === pattern : pattern.test(path);
 }
 
+/** A page of a Stripe list: `limit` (default 10) objects after `startingAfter`, or the `limit` just before `endingBefore`. */
+export interface ListPage {
+  limit?: number;
+  startingAfter?: string;
+  endingBefore?: string;
+}
+
+/** Pages `all` (already in list order, newest first) as Stripe's cursors do; an unknown cursor gives an empty page. */
+export function pageOf<T extends { id: string }>(all: readonly T[], page: ListPage): { data: T[]; hasMore: boolean } {
+  const limit = page.limit ?? 10;
+  if (page.endingBefore !== undefined) {
+    const index = all.findIndex((item) => item.id === page.endingBefore);
+    const before = index < 0 ? [] : all.slice(0, index);
+    return { data: before.slice(Math.max(0, before.length - limit)), hasMore: before.length > limit };
+  }
+  let start = 0;
+  if (page.startingAfter !== undefined) {
+    const index = all.findIndex((item) => item.id === page.startingAfter);
+    start = index < 0 ? all.length : index + 1;
+  }
+  return { data: all.slice(start, start + limit), hasMore: all.length > start + limit };
+}
+
 export class StripeSandboxState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly accountLinks = new Map<string, AccountLinkRecord>();
@@ -488,25 +511,19 @@ export class StripeSandboxState {
    * those of a destination or a transfer group; a page of `limit` after (or
    * before) a transfer id.
    */
-  listTransfers(filter: { destination?: string; transferGroup?: string; limit?: number; startingAfter?: string; endingBefore?: string } = {}): {
+  listTransfers(filter: { destination?: string; transferGroup?: string } & ListPage = {}): {
     data: TransferRecord[];
     hasMore: boolean;
   } {
-    const limit = filter.limit ?? 10;
     const all = [...this.transfers.values()]
       .reverse()
       .filter((transfer) => (filter.destination === undefined || transfer.destination === filter.destination) && (filter.transferGroup === undefined || transfer.transferGroup === filter.transferGroup));
-    if (filter.endingBefore !== undefined) {
-      const index = all.findIndex((transfer) => transfer.id === filter.endingBefore);
-      const before = index < 0 ? [] : all.slice(0, index);
-      return { data: before.slice(Math.max(0, before.length - limit)), hasMore: before.length > limit };
-    }
-    let start = 0;
-    if (filter.startingAfter !== undefined) {
-      const index = all.findIndex((transfer) => transfer.id === filter.startingAfter);
-      start = index < 0 ? all.length : index + 1;
-    }
-    return { data: all.slice(start, start + limit), hasMore: all.length > start + limit };
+    return pageOf(all, filter);
+  }
+
+  /** A transfer's reversals newest first, as GET /v1/transfers/{id}/reversals lists them; a page of `limit` after (or before) a reversal id. */
+  listReversals(transferId: string, page: ListPage = {}): { data: ReversalRecord[]; hasMore: boolean } {
+    return pageOf([...this.transfer(transferId).reversals].reverse(), page);
   }
 
   /** A connected account's available balance (what transfers brought, minus reversals and payouts). */
