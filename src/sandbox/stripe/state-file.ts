@@ -9,11 +9,9 @@
  * never half a file. Changes made in the same tick, or while a write is under
  * way, are saved together. The secret key is not written.
  */
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { StateFileWriter as SharedStateFileWriter } from "../state-file-writer.js";
 import type { StripeSnapshot } from "./state.js";
 
 const amounts = z.record(z.string().regex(/^[a-z]{3}$/), z.number().int());
@@ -141,60 +139,5 @@ export function readStripeStateFile(file: string): StripeSnapshot | undefined {
   return snapshot as unknown as StripeSnapshot;
 }
 
-export class StripeStateFileWriter {
-  private writing: Promise<void> | undefined;
-  private dirty = false;
-
-  constructor(
-    private readonly file: string,
-    private readonly snapshot: () => StripeSnapshot,
-    private readonly onError: (error: Error) => void,
-  ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-  }
-
-  /** Schedules a save; cheap to call after every change. */
-  requestSave(): void {
-    this.dirty = true;
-    this.writing ??= this.drain().finally(() => {
-      this.writing = undefined;
-    });
-  }
-
-  /** Resolves once everything changed so far is on disk. */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty) {
-      // Let the rest of this tick's changes land, so they share one write.
-      await new Promise((resolve) => setImmediate(resolve));
-      this.dirty = false;
-      try {
-        await this.write(JSON.stringify({ version: 1, ...this.snapshot() }));
-      } catch (error) {
-        this.onError(error as Error);
-      }
-    }
-  }
-
-  private async write(text: string): Promise<void> {
-    // Random, not the pid: the sandbox inside `npm run dev` and a standalone one may share the file.
-    const temporary = `${this.file}.${randomBytes(8).toString("hex")}.tmp`;
-    try {
-      const handle = await open(temporary, "wx");
-      try {
-        await handle.writeFile(text);
-        // On disk before the rename: otherwise a power cut can leave the new name pointing at an empty file.
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.file);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-  }
-}
+/** The sandbox's state file: the shared writer (../state-file-writer.ts) over this sandbox's snapshot. */
+export class StripeStateFileWriter extends SharedStateFileWriter<StripeSnapshot> {}
