@@ -115,6 +115,24 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps & { redis: Re
 
   const html = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).type("text/html; charset=utf-8").send(body);
 
+  /** Each step of either page as the browser gets it. */
+  const answer = (reply: FastifyReply, token: string, step: OnboardingStep): FastifyReply => {
+    switch (step.kind) {
+      case "redirect":
+        return reply.redirect(step.url, 303);
+      case "done":
+        return html(reply, 200, DONE_PAGE);
+      case "pending":
+        return html(reply, 200, pendingPage(token, step));
+      case "not-found":
+        return html(reply, 404, NOT_FOUND_PAGE);
+      case "expired":
+        return html(reply, 410, EXPIRED_PAGE);
+      default:
+        return html(reply, 503, UNAVAILABLE_PAGE);
+    }
+  };
+
   app.get(
     "/e/onboard/:token",
     {
@@ -141,19 +159,7 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps & { redis: Re
     },
     async (request, reply) => {
       if (!(await visitAllowed(deps.redis, request.params.token))) return html(reply.header("retry-after", "60"), 429, TOO_MANY_PAGE);
-      const step = await startOnboarding(deps, request.params.token);
-      switch (step.kind) {
-        case "redirect":
-          return reply.redirect(step.url, 303);
-        case "done":
-          return html(reply, 200, DONE_PAGE);
-        case "not-found":
-          return html(reply, 404, NOT_FOUND_PAGE);
-        case "expired":
-          return html(reply, 410, EXPIRED_PAGE);
-        default:
-          return html(reply, 503, UNAVAILABLE_PAGE);
-      }
+      return answer(reply, request.params.token, await startOnboarding(deps, request.params.token));
     },
   );
 
@@ -178,19 +184,7 @@ export const onboardingRoutes: RoutesPlugin<{ deps: OnboardingDeps & { redis: Re
       },
     },
     async (request, reply) => {
-      const step = await finishOnboarding(deps, request.params.token);
-      switch (step.kind) {
-        case "done":
-          return html(reply, 200, DONE_PAGE);
-        case "pending":
-          return html(reply, 200, pendingPage(request.params.token, step));
-        case "not-found":
-          return html(reply, 404, NOT_FOUND_PAGE);
-        case "expired":
-          return html(reply, 410, EXPIRED_PAGE);
-        default:
-          return html(reply, 503, UNAVAILABLE_PAGE);
-      }
+      return answer(reply, request.params.token, await finishOnboarding(deps, request.params.token));
     },
   );
 };
