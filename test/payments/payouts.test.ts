@@ -322,7 +322,7 @@ describe("decisions that could pay twice or lose a refund", () => {
     await settle();
     const done = (await payout(payoutId!)) as unknown as { reversedMinor: number; clawbacks: { status: string }[] };
     expect(done).toMatchObject({ reversedMinor: 1200, clawbacks: [{ status: "done" }] });
-    const keys = stripe.state.requests.filter((request) => request.path.endsWith("/reversals")).map((request) => request.idempotencyKey);
+    const keys = stripe.state.requests.filter((request) => request.method === "POST" && request.path.endsWith("/reversals")).map((request) => request.idempotencyKey);
     expect(keys.slice(-2)).toEqual([`refund-${refunded.id}`, `refund-${refunded.id}-attempt-1`]);
     expect((await app.inject({ method: "POST", url: `/v1/admin/refunds/${refunded.id}/retry-clawback`, headers: adminHeaders })).statusCode).toBe(409);
   });

@@ -213,9 +213,16 @@ export async function clawBackRefund(
   deps.logger.info({ refundId, payoutId: payout.id, reversalId: reversal.id }, "paid earning clawed back");
 }
 
+/**
+ * The reversal an earlier attempt made for this refund, if any. A transfer
+ * object embeds only its 10 most recent reversals, so this pages through
+ * all of them (newest first) rather than reading the transfer.
+ */
 async function findReversal(deps: Pick<TransferDeps, "stripe">, transferId: string, refundId: string): Promise<Stripe.TransferReversal | null> {
-  const transfer = await deps.stripe.transfers.retrieve(transferId);
-  return transfer.reversals.data.find((reversal) => reversal.metadata?.refundId === refundId) ?? null;
+  for await (const reversal of deps.stripe.transfers.listReversals(transferId, { limit: 100 })) {
+    if (reversal.metadata?.refundId === refundId) return reversal;
+  }
+  return null;
 }
 
 async function failClawback(deps: Pick<TransferDeps, "prisma" | "logger">, refundId: string, reason: string): Promise<void> {
