@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { API_KEY_PATTERN, issueApiKey, randomBase62, safeEqual, sha256Hex } from "./tokens.js";
+import { API_KEY_PATTERN, issueApiKey, randomBase62, safeEqual, sha256Hex, withoutTextedCredentials } from "./tokens.js";
 
 describe("API keys", () => {
   it("are issued with a visible prefix and stored as a SHA-256", () => {
@@ -52,5 +52,17 @@ describe("safeEqual", () => {
     expect(safeEqual("secret-admin-key", "secret-admin-kez")).toBe(false);
     expect(safeEqual("short", "a much longer string")).toBe(false);
     expect(safeEqual("", "")).toBe(true);
+  });
+});
+
+describe("withoutTextedCredentials", () => {
+  it("replaces the token of every onboarding link, and nothing else", () => {
+    const token = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z";
+    expect(withoutTextedCredentials(`Set up payouts: https://x.example/e/onboard/${token} (7 days). Again: /e/onboard/${token}/return`)).toBe(
+      "Set up payouts: https://x.example/e/onboard/[sent] (7 days). Again: /e/onboard/[sent]/return",
+    );
+    expect(withoutTextedCredentials("Your status: https://x.example/q/abc and /e/onboard/short")).toBe("Your status: https://x.example/q/abc and /e/onboard/short");
+    expect(withoutTextedCredentials(`/e/onboard/${"a".repeat(15)}`)).toBe(`/e/onboard/${"a".repeat(15)}`);
+    expect(withoutTextedCredentials(`/e/onboard/${"a".repeat(16)}`)).toBe("/e/onboard/[sent]");
   });
 });

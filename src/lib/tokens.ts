@@ -43,3 +43,15 @@ export function issueApiKey(): IssuedApiKey {
   const key = `${prefix}_${randomBase62(32)}`;
   return { key, prefix, hash: sha256Hex(key) };
 }
+
+/** An expert's payout onboarding link in a text: its token is a credential. */
+const ONBOARDING_LINK_IN_TEXT = /\/e\/onboard\/[A-Za-z0-9_-]{16,}/g;
+
+/**
+ * A sent text as it may rest in our database: a credential it carried (the
+ * payout onboarding link's token) is replaced, since only its hash is ours
+ * to keep. The expert's phone has the text; Twilio has been given it.
+ */
+export function withoutTextedCredentials(body: string): string {
+  return body.replace(ONBOARDING_LINK_IN_TEXT, "/e/onboard/[sent]");
+}

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { defineJob } from "../../jobs/define.js";
 import { reserveSendSlot } from "../../lib/send-slots.js";
+import { withoutTextedCredentials } from "../../lib/tokens.js";
 import { isRetryableTwilioError, isTwilioRestError, UNSUBSCRIBED_RECIPIENT } from "../../lib/twilio-errors.js";
 import { inviteText } from "./copy.js";
 import { handleInboundSms } from "./inbound.js";
@@ -136,8 +137,12 @@ export function sendSmsJob({ prisma, redis, twilio, config, clock, logger, queue
         });
         throw error;
       }
-      // Sent: from here on, never send again. Recording the SID is retried on its own.
-      await withRetries(() => prisma.message.updateMany({ where: { id: messageId, twilioSid: null }, data: { twilioSid: sid } }));
+      // Sent: from here on, never send again. Recording the SID is retried on its own. A credential the
+      // text carried (an onboarding link) rests here only until Twilio has it.
+      const kept = withoutTextedCredentials(message.body);
+      await withRetries(() =>
+        prisma.message.updateMany({ where: { id: messageId, twilioSid: null }, data: { twilioSid: sid, ...(kept === message.body ? {} : { body: kept }) } }),
+      );
     },
     /** Out of attempts (a long Twilio outage): say so on the row instead of leaving it queued (or claimed) forever. */
     async onGiveUp({ messageId }) {
