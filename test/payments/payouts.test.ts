@@ -4,7 +4,7 @@
  * Stripe sandbox once, and Stripe's signed events settle it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { transferPayout, transferIdempotencyKey } from "../../src/modules/payments/payout-transfer.js";
+import { requeueStuckMoney, STUCK_AFTER_MS, transferPayout, transferIdempotencyKey } from "../../src/modules/payments/payout-transfer.js";
 import { invalidRequest } from "../../src/sandbox/stripe/errors.js";
 import { endSession } from "../../src/modules/sessions/end.js";
 import { makeShop } from "../helpers/factories.js";
@@ -344,11 +344,36 @@ describe("decisions that could pay twice or lose a refund", () => {
     await decide(ctx(), payoutId!, "approve");
     await settle();
     stripe.state.topUp(10_000_000, "usd");
-    stripe.state.failNext(3, { path: /^\/v1\/transfers$/ });
+    // Stripe-Should-Retry: false on the 500, so the SDK asks once.
+    stripe.state.failNext(1, { path: /^\/v1\/transfers$/ });
     const reject = await decide(ctx(), payoutId!, "reject", { note: "no", earnings: "release" });
     expect(reject.statusCode).toBe(503);
     expect(reject.json()).toMatchObject({ code: "stripe-unavailable" });
     expect(reject.headers["retry-after"]).toBe("60");
     expect((await payout(payoutId!)).status).toBe("held");
+  });
+
+  it("the hourly sweep runs again an approved payout whose job was lost, looking Stripe up first, so a transfer made long ago is recorded, not repeated", async () => {
+    const { deps, settle } = ctx();
+    await answeredSession(ctx(), world);
+    await answeredSession(ctx(), world, { expert: world.experts[0]! });
+    const ids = await runPayoutsAsAdmin(ctx());
+    expect(ids).toHaveLength(1);
+    const [payoutId] = ids;
+    // Approved, then its job lost (Redis lost its data) after a run that made the transfer under a key Stripe has since forgotten.
+    const old = new Date(Date.now() - STUCK_AFTER_MS - 60_000);
+    await deps.prisma.payout.update({ where: { id: payoutId! }, data: { status: "approved" } });
+    await deps.prisma.$executeRaw`UPDATE "Payout" SET "updatedAt" = ${old} WHERE "id" = ${payoutId!}::uuid`;
+    const row = await deps.prisma.payout.findUniqueOrThrow({ where: { id: payoutId! } });
+    const made = await deps.stripe.transfers.create(
+      { amount: row.amountMinor, currency: "usd", destination: accountId, transfer_group: payoutId!, metadata: { payoutId: payoutId! } },
+      { idempotencyKey: "a-key-stripe-forgot" },
+    );
+    expect(await requeueStuckMoney(deps)).toMatchObject({ transfers: 1 });
+    await settle();
+    expect(transfersOf(ctx(), payoutId!).map((transfer) => transfer.id)).toEqual([made.id]);
+    expect((await payout(payoutId!)).status).toBe("transferred");
+    // Nothing is left for the next sweep.
+    expect(await requeueStuckMoney(deps)).toEqual({ transfers: 0, clawbacks: 0 });
   });
 });

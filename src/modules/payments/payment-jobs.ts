@@ -1,7 +1,8 @@
 /**
  * The payments module's jobs:
  * - `payout-run` (payments queue, hourly, and POST /v1/admin/payouts/run):
- *   gathers due earnings into payouts for review;
+ *   gathers due earnings into payouts for review; hourly, it also runs again
+ *   the transfers and clawbacks a lost job left behind;
  * - `payout-transfer` (transfers queue): pays an approved payout;
  * - `refund-clawback` (transfers queue): reverses a paid earning's share.
  */
@@ -10,7 +11,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { defineJob } from "../../jobs/define.js";
 import { PAYOUT_RUN, PAYOUT_TRANSFER, REFUND_CLAWBACK } from "./job-names.js";
-import { clawBackRefund, giveUpClawback, giveUpTransfer, transferPayout } from "./payout-transfer.js";
+import { clawBackRefund, giveUpClawback, giveUpTransfer, requeueStuckMoney, transferPayout } from "./payout-transfer.js";
 import { runPayouts } from "./payout-run.js";
 import { onConnectedPayout, onTransferReversed } from "./payout-settlement.js";
 import type { StripeEventHandlers } from "./stripe-events.js";
@@ -27,16 +28,16 @@ export function transferJobs(deps: PaymentJobDeps) {
   return [
     defineJob({
       name: PAYOUT_TRANSFER,
-      payload: z.object({ payoutId: z.uuid() }),
+      payload: z.object({ payoutId: z.uuid(), lookFirst: z.boolean().optional() }),
       options: STRIPE_RETRIES,
-      handle: ({ payoutId }, context) => transferPayout(deps, payoutId, context),
+      handle: ({ payoutId, lookFirst }, context) => transferPayout(deps, payoutId, context, { lookFirst: lookFirst ?? false }),
       onGiveUp: ({ payoutId }, error) => giveUpTransfer(deps, payoutId, error),
     }),
     defineJob({
       name: REFUND_CLAWBACK,
-      payload: z.object({ refundId: z.uuid() }),
+      payload: z.object({ refundId: z.uuid(), lookFirst: z.boolean().optional() }),
       options: STRIPE_RETRIES,
-      handle: ({ refundId }, context) => clawBackRefund(deps, refundId, context),
+      handle: ({ refundId, lookFirst }, context) => clawBackRefund(deps, refundId, context, { lookFirst: lookFirst ?? false }),
       onGiveUp: ({ refundId }, error) => giveUpClawback(deps, refundId, error),
     }),
   ];
@@ -50,6 +51,8 @@ export function payoutRunJobs(deps: PaymentJobDeps) {
       options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 } },
       handle: async () => {
         await runPayouts(deps);
+        const requeued = await requeueStuckMoney(deps);
+        if (requeued.transfers + requeued.clawbacks > 0) deps.logger.warn(requeued, "ran again transfers and clawbacks a lost job left behind");
       },
     }),
   ];

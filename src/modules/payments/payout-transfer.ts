@@ -24,7 +24,7 @@ import type { Deps } from "../../deps.js";
 import type { JobContext } from "../../jobs/define.js";
 import { webhookEvents } from "../webhooks/emit.js";
 import { enqueue } from "../outbox/outbox.js";
-import { clawbackJob } from "./job-names.js";
+import { clawbackJob, transferJob } from "./job-names.js";
 import { changePayoutStatus } from "./payout-status.js";
 import { classifyStripeError, stripeFailureReason } from "./stripe-outcome.js";
 
@@ -98,7 +98,12 @@ function ranBefore(context: Pick<JobContext, "attempt" | "started">): boolean {
   return context.attempt > 1 || (context.started ?? context.attempt) > 1;
 }
 
-export async function transferPayout(deps: TransferDeps, payoutId: string, context: Pick<JobContext, "attempt" | "started" | "rateLimited">): Promise<void> {
+export async function transferPayout(
+  deps: TransferDeps,
+  payoutId: string,
+  context: Pick<JobContext, "attempt" | "started" | "rateLimited">,
+  options: { lookFirst?: boolean } = {},
+): Promise<void> {
   const payout = await deps.prisma.payout.findUnique({
     where: { id: payoutId },
     select: { id: true, status: true, amountMinor: true, currency: true, transferAttempt: true, stripeTransferId: true, expert: { select: { stripeAccountId: true } } },
@@ -116,7 +121,7 @@ export async function transferPayout(deps: TransferDeps, payoutId: string, conte
   }
   // A retried or crashed job, or a new attempt after a hold, may follow a transfer that was made: look first
   // (its key alone does not do: Stripe forgets keys after 24 hours).
-  if (ranBefore(context) || payout.transferAttempt > 0) {
+  if (options.lookFirst || ranBefore(context) || payout.transferAttempt > 0) {
     const existing = await findTransfer(deps, payoutId);
     if (existing) return recordTransfer(deps, payoutId, existing);
   }
@@ -166,6 +171,7 @@ export async function clawBackRefund(
   deps: TransferDeps,
   refundId: string,
   context: Pick<JobContext, "rateLimited" | "delayUntil"> & Partial<Pick<JobContext, "attempt" | "started">>,
+  options: { lookFirst?: boolean } = {},
 ): Promise<void> {
   const refund = await deps.prisma.refund.findUnique({
     where: { id: refundId },
@@ -189,7 +195,7 @@ export async function clawBackRefund(
   }
   // A retry under a new key, or a run after a crash, first looks for the reversal an earlier one may have made.
   const rerun = ranBefore({ attempt: context.attempt ?? 1, started: context.started ?? context.attempt ?? 1 });
-  const earlier = refund.clawbackAttempt > 0 || rerun ? await findReversal(deps, payout.stripeTransferId, refundId) : null;
+  const earlier = options.lookFirst || refund.clawbackAttempt > 0 || rerun ? await findReversal(deps, payout.stripeTransferId, refundId) : null;
   let reversal: Stripe.TransferReversal;
   try {
     reversal =
@@ -257,3 +263,39 @@ export async function retryClawback(deps: Pick<TransferDeps, "prisma" | "clock">
     return { refundId, attempt: row.clawbackAttempt };
   });
 }
+
+// ---------------------------------------------------------------- the sweep
+
+/** An approved payout, or a pending clawback of a transferred one, untouched this long is looked at again. */
+export const STUCK_AFTER_MS = 15 * 60_000;
+
+/**
+ * Runs again what a lost job left behind: approved payouts with no transfer
+ * (a job that stalled past its retries, or was lost with Redis's data) and
+ * clawbacks pending on a payout whose transfer exists. Each gets a new run
+ * of its attempt, which looks Stripe up before calling, so running it twice
+ * pays nothing twice. Part of the hourly payout run.
+ */
+export async function requeueStuckMoney(deps: Pick<TransferDeps, "prisma" | "clock">): Promise<{ transfers: number; clawbacks: number }> {
+  const now = deps.clock.now();
+  const before = new Date(now.getTime() - STUCK_AFTER_MS);
+  const slot = `sweep-${Math.floor(now.getTime() / STUCK_AFTER_MS)}`;
+  const payouts = await deps.prisma.payout.findMany({
+    where: { status: "approved", stripeTransferId: null, updatedAt: { lte: before } },
+    select: { id: true, transferAttempt: true },
+    take: 500,
+  });
+  const refunds = await deps.prisma.refund.findMany({
+    where: { clawbackStatus: "pending", updatedAt: { lte: before }, clawbackPayout: { stripeTransferId: { not: null } } },
+    select: { id: true, clawbackAttempt: true },
+    take: 500,
+  });
+  if (payouts.length + refunds.length > 0) {
+    await deps.prisma.$transaction(async (tx) => {
+      for (const payout of payouts) await enqueue(tx, transferJob(payout.id, payout.transferAttempt, slot));
+      for (const refund of refunds) await enqueue(tx, clawbackJob(refund.id, refund.clawbackAttempt, slot));
+    });
+  }
+  return { transfers: payouts.length, clawbacks: refunds.length };
+}
+
