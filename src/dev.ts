@@ -87,6 +87,11 @@ const demo = existsSync(".expertline/demo-shop.json")
 // The demo shop's expert line, bought from the sandbox now rather than on first need, so the
 // banner can say which number a customer texts (the README's walkthrough starts there).
 const line = demo && sandbox ? await createNumberService(deps).ensureExpertLine(demo.shopId).catch(() => null) : null;
+// A .env written before the Stripe sandbox existed has no STRIPE_API_BASE_URL: say so, rather than let payouts fail against real Stripe.
+const realStripeNote =
+  config.STRIPE_SECRET_KEY === "sk_test_sandbox"
+  ? "(real Stripe, with the placeholder key: set STRIPE_API_BASE_URL=http://127.0.0.1:3002 in .env for the sandbox, as .env.example has it)"
+  : "(real Stripe)";
 const base = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`;
 console.log(`
   expertline is running (api + workers)
@@ -95,7 +100,7 @@ console.log(`
   Docs         ${base}/docs
   Health       ${base}/readyz
   Phones       ${sandbox ? `${config.TWILIO_API_BASE_URL}/sandbox   (the Twilio sandbox: simulated phones)` : "(real Twilio)"}
-  Stripe       ${stripeSandbox ? `${stripeSandbox.dashboardUrl}   (the Stripe sandbox: balance, accounts, transfers, payouts)` : "(real Stripe)"}
+  Stripe       ${stripeSandbox ? `${stripeSandbox.dashboardUrl}   (the Stripe sandbox: balance, accounts, transfers, payouts)` : realStripeNote}
   Admin key    ${config.ADMIN_API_KEY}   (from .env)
   Demo shop    ${demo ? demo.apiKey : "(run npm run db:seed)"}${line ? `\n  Expert line  ${line.e164}   (text it from a phone on the sandbox page to ask a question)` : ""}
 
