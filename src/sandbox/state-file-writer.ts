@@ -6,9 +6,38 @@
  * one, never half of either.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Reads a state file written by StateFileWriter and checks it against the
+ * sandbox's schema; undefined when there is none yet. A file that cannot be
+ * read back is an error naming it (`label` says whose it is).
+ */
+export function readSnapshotFile<Schema extends z.ZodType<{ version: number }>>(
+  file: string,
+  schema: Schema,
+  label: string,
+): Omit<z.output<Schema>, "version"> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  let parsed: z.output<Schema>;
+  try {
+    parsed = schema.parse(JSON.parse(text));
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).slice(0, 3).join("; ") : (error as Error).message;
+    throw new Error(`${label} state file ${file} cannot be read (${reason}); move it away to start afresh`, { cause: error });
+  }
+  const { version: _version, ...snapshot } = parsed;
+  return snapshot;
+}
 
 export class StateFileWriter<Snapshot extends object> {
   private writing: Promise<void> | undefined;

@@ -9,9 +9,8 @@
  * never half a file. Changes made in the same tick, or while a write is under
  * way, are saved together. The secret key is not written.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { StateFileWriter as SharedStateFileWriter } from "../state-file-writer.js";
+import { readSnapshotFile, StateFileWriter as SharedStateFileWriter } from "../state-file-writer.js";
 import type { StripeSnapshot } from "./state.js";
 
 const amounts = z.record(z.string().regex(/^[a-z]{3}$/), z.number().int());
@@ -120,23 +119,8 @@ const snapshotSchema = z.object({
 
 /** Reads a state file; undefined when there is none yet. A file that cannot be read back is an error naming it. */
 export function readStripeStateFile(file: string): StripeSnapshot | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  let parsed: z.output<typeof snapshotSchema>;
-  try {
-    parsed = snapshotSchema.parse(JSON.parse(text));
-  } catch (error) {
-    const reason = error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).slice(0, 3).join("; ") : (error as Error).message;
-    throw new Error(`Stripe sandbox state file ${file} cannot be read (${reason}); move it away to start afresh`, { cause: error });
-  }
-  const { version: _version, ...snapshot } = parsed;
   // zod types absent optional keys as `?: T | undefined` and the event as a loose object; the shapes are the state's.
-  return snapshot as unknown as StripeSnapshot;
+  return readSnapshotFile(file, snapshotSchema, "Stripe sandbox") as unknown as StripeSnapshot | undefined;
 }
 
 /** The sandbox's state file: the shared writer (../state-file-writer.ts) over this sandbox's snapshot. */

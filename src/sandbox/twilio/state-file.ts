@@ -6,9 +6,8 @@
  * Changes made in the same tick, or while a write is under way, are saved
  * together.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { StateFileWriter as SharedStateFileWriter } from "../state-file-writer.js";
+import { readSnapshotFile, StateFileWriter as SharedStateFileWriter } from "../state-file-writer.js";
 import type { SandboxSnapshot } from "./state.js";
 
 const date = z.iso.datetime().transform((value) => new Date(value));
@@ -70,23 +69,8 @@ const snapshotSchema = z.object({
 
 /** Reads a state file; undefined when there is none yet. A file that cannot be read back is an error naming it. */
 export function readStateFile(file: string): SandboxSnapshot | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  let parsed: z.output<typeof snapshotSchema>;
-  try {
-    parsed = snapshotSchema.parse(JSON.parse(text));
-  } catch (error) {
-    const reason = error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).slice(0, 3).join("; ") : (error as Error).message;
-    throw new Error(`sandbox state file ${file} cannot be read (${reason}); move it away to start afresh`, { cause: error });
-  }
-  const { version: _version, ...snapshot } = parsed;
   // zod types an absent optional key as `?: T | undefined`; it leaves absent keys absent, as the state's types want.
-  return snapshot as SandboxSnapshot;
+  return readSnapshotFile(file, snapshotSchema, "sandbox") as SandboxSnapshot | undefined;
 }
 
 /** The sandbox's state file: the shared writer (../state-file-writer.ts) over this sandbox's snapshot. */
